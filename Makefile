@@ -1,0 +1,35 @@
+# metervcr: record and replay AWS Marketplace Metering API calls.
+GO      ?= go
+BIN     := bin/metervcr
+LISTEN  ?= 127.0.0.1:8089
+
+.PHONY: build run test vet fmt-check bench demo clean
+
+build:
+	$(GO) build -o $(BIN) ./cmd/metervcr
+
+## run: build, then replay the embedded demo cassette on $(LISTEN)
+run: build
+	./$(BIN) replay --listen $(LISTEN)
+
+## test: formatting, vet, and every test with the race detector
+test: fmt-check vet
+	$(GO) test -race -count=1 ./...
+
+vet:
+	$(GO) vet ./...
+
+fmt-check:
+	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
+	if [ -n "$$out" ]; then echo "gofmt would change: $$out"; exit 1; fi
+
+## bench: benchmarks of the hot paths, with allocations
+bench:
+	$(GO) test -run '^$$' -bench . -benchmem ./matcher ./cassettes
+
+## demo: re-record the embedded demo cassette against the fake service
+demo:
+	$(GO) test ./proxy -run '^TestDemoCassette$$' -count=1 -update
+
+clean:
+	rm -rf bin

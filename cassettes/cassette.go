@@ -1,0 +1,145 @@
+// Package cassettes reads and writes metervcr cassettes: YAML files in go-vcr
+// v2's format (version 1), so that go-vcr's own cassette.Load reads them.
+//
+// Writes are durable: every append rewrites the file through a temporary
+// file in the same directory, synced and renamed over the old one, so a
+// crash at any moment leaves either the previous or the new cassette, never
+// a torn one. Redaction replaces secrets with stable keyed placeholders
+// before anything reaches disk. The package never opens a socket.
+package cassettes
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"strings"
+
+	"gopkg.in/dnaeon/go-vcr.v2/cassette"
+	"gopkg.in/yaml.v3"
+)
+
+// FormatVersion is the go-vcr v2 cassette format version metervcr writes.
+const FormatVersion = 1
+
+// Interaction is one recorded request and response, in go-vcr v2's type.
+type Interaction = cassette.Interaction
+
+// Request is the recorded request of an Interaction.
+type Request = cassette.Request
+
+// Response is the recorded response of an Interaction.
+type Response = cassette.Response
+
+
+// ErrNotFound reports a cassette file that does not exist.
+var ErrNotFound = errors.New("cassette not found")
+
+// Cassette is the content of a cassette file.
+type Cassette struct {
+	// Path is the file the cassette was read from, with its .yaml suffix.
+	Path string
+	// Interactions in recorded order.
+	Interactions []*Interaction
+}
+
+// file is the on-disk document: the fields go-vcr v2 writes, in its order.
+type file struct {
+	Version      int            `yaml:"version"`
+	Interactions []*Interaction `yaml:"interactions"`
+}
+
+// Path returns p with ".yaml" appended unless it already ends so, go-vcr's
+// own convention for cassette names.
+func Path(p string) string {
+	if strings.HasSuffix(p, ".yaml") {
+		return p
+	}
+	return p + ".yaml"
+}
+
+// Load reads the cassette at path (".yaml" appended when missing). A missing
+// file gives an error wrapping ErrNotFound.
+func Load(path string) (*Cassette, error) {
+	path = Path(path)
+	data, err := os.ReadFile(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("%s: %w", path, ErrNotFound)
+	}
+	if err != nil {
+		return nil, err
+	}
+	c, err := Parse(data)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	c.Path = path
+	return c, nil
+}
+
+// Parse decodes a cassette document and checks that it is one metervcr can
+// serve: format version 1 and every interaction with a request and response.
+func Parse(data []byte) (*Cassette, error) {
+	var f file
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	if err := dec.Decode(&f); err != nil {
+		if errors.Is(err, io.EOF) {
+			return nil, errors.New("empty file: not a cassette")
+		}
+		return nil, fmt.Errorf("not a valid cassette: %w", err)
+	}
+	if f.Version != FormatVersion {
+		return nil, fmt.Errorf("cassette format version %d is not supported: metervcr reads go-vcr v2 cassettes (version: %d)", f.Version, FormatVersion)
+	}
+	for i, in := range f.Interactions {
+		if in == nil {
+			return nil, fmt.Errorf("interaction %d is empty", i)
+		}
+		if in.Request.Method == "" || in.Request.URL == "" {
+			return nil, fmt.Errorf("interaction %d has no request method or url", i)
+		}
+		if in.Response.Code == 0 {
+			return nil, fmt.Errorf("interaction %d has no response code", i)
+		}
+	}
+	return &Cassette{Interactions: f.Interactions}, nil
+}
+
+// Encode returns the cassette document as metervcr and go-vcr v2 write it.
+func Encode(interactions []*Interaction) ([]byte, error) {
+	var buf bytes.Buffer
+	buf.WriteString(header)
+	for _, in := range interactions {
+		b, err := encodeInteraction(in)
+		if err != nil {
+			return nil, err
+		}
+		buf.Write(b)
+	}
+	return buf.Bytes(), nil
+}
+
+// header starts every cassette: go-vcr v2 writes a document marker, then
+// version and interactions (an empty list is written as "[]" by go-vcr; we
+// always write the block form, which both read).
+const header = "---\nversion: 1\ninteractions:\n"
+
+// encodeInteraction returns one interaction as the lines of a block list
+// item, indented as yaml.v3 indents them inside the whole document, so that
+// items encoded one by one concatenate into the same bytes as one Marshal.
+func encodeInteraction(in *Interaction) ([]byte, error) {
+	b, err := yaml.Marshal(file{Interactions: []*Interaction{in}})
+	if err != nil {
+		return nil, fmt.Errorf("encoding interaction: %w", err)
+	}
+	// b is "version: 0\ninteractions:\n    - request: ..."
+	_, item, ok := bytes.Cut(b, []byte("interactions:\n"))
+	if !ok {
+		return nil, errors.New("encoding interaction: unexpected YAML layout")
+	}
+	return item, nil
+}
+
+func isNotFound(err error) bool { return errors.Is(err, ErrNotFound) }

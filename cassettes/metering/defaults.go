@@ -1,0 +1,65 @@
+package metering
+
+// IgnoredHeaders are the request headers matching ignores by default: they
+// change on every call or attempt, or describe the transport (SPEC
+// "Matching"; API reference §6 and §10).
+var IgnoredHeaders = []string{
+	"Authorization", "X-Amz-Date", "X-Amz-Security-Token", "X-Amz-Content-Sha256",
+	"User-Agent", "X-Amz-User-Agent", "Amz-Sdk-Invocation-Id", "Amz-Sdk-Request",
+	"Content-Length", "Host", "Accept-Encoding", "Connection", "X-Amzn-Trace-Id",
+}
+
+// IgnoredBodyFields are the JSON body fields matching ignores by default, as
+// Operation.path with [] for every element of a list. Timestamps follow the
+// clock; the Go SDK puts a fresh UUID in ClientToken on every call; Nonce is
+// chosen per instance.
+var IgnoredBodyFields = []string{
+	"MeterUsage.Timestamp",
+	"MeterUsage.ClientToken",
+	"BatchMeterUsage.UsageRecords[].Timestamp",
+	"RegisterUsage.Nonce",
+}
+
+// TimestampFields are the body fields that hold usage timestamps, for users
+// who compare them truncated to the hour instead of ignoring them.
+var TimestampFields = []string{
+	"MeterUsage.Timestamp",
+	"BatchMeterUsage.UsageRecords[].Timestamp",
+}
+
+// RedactedHeaders are request headers never stored in clear.
+var RedactedHeaders = []string{"Authorization", "X-Amz-Security-Token"}
+
+// Redaction kinds say what shape a placeholder keeps.
+const (
+	// KindSecret replaces the value with an opaque placeholder.
+	KindSecret = "secret"
+	// KindAccountID keeps twelve digits.
+	KindAccountID = "account-id"
+	// KindARN keeps an ARN, with the account inside it pseudonymised.
+	KindARN = "arn"
+)
+
+// BodyRule names a JSON body field to redact and the shape its placeholder
+// keeps. Path is Operation.path, or *.path for every operation, requests and
+// responses alike.
+type BodyRule struct {
+	Path string
+	Kind string
+}
+
+// RedactedBodyFields are the body fields redacted by default: the
+// registration token (a buyer's bearer token) and the buyer's AWS account
+// id, alone or inside a license ARN. CustomerIdentifier and RegisterUsage's
+// Signature are kept: audits and applications need them.
+var RedactedBodyFields = []BodyRule{
+	{Path: "ResolveCustomer.RegistrationToken", Kind: KindSecret},
+	{Path: "*.CustomerAWSAccountId", Kind: KindAccountID},
+	{Path: "*.UsageRecords[].CustomerAWSAccountId", Kind: KindAccountID},
+	{Path: "*.Results[].UsageRecord.CustomerAWSAccountId", Kind: KindAccountID},
+	{Path: "*.UnprocessedRecords[].CustomerAWSAccountId", Kind: KindAccountID},
+	{Path: "*.LicenseArn", Kind: KindARN},
+	{Path: "*.UsageRecords[].LicenseArn", Kind: KindARN},
+	{Path: "*.Results[].UsageRecord.LicenseArn", Kind: KindARN},
+	{Path: "*.UnprocessedRecords[].LicenseArn", Kind: KindARN},
+}

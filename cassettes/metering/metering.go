@@ -1,0 +1,152 @@
+// Package metering holds what metervcr knows about the AWS Marketplace
+// Metering API on the wire: its four operations and their X-Amz-Target
+// values, the host names it is served from, the SigV4 signing name, the
+// JSON 1.1 error shape, and the default lists of headers and body fields
+// that matching ignores and that redaction protects.
+//
+// It is a leaf: it imports nothing of metervcr's, so every other package may
+// use it. Other packages hold mechanisms and take these facts as defaults.
+package metering
+
+import (
+	"encoding/json"
+	"strings"
+)
+
+// The four operations of the service, as they appear after TargetPrefix.
+const (
+	MeterUsage      = "MeterUsage"
+	BatchMeterUsage = "BatchMeterUsage"
+	ResolveCustomer = "ResolveCustomer"
+	RegisterUsage   = "RegisterUsage"
+)
+
+// Operations lists the four operations in the order the API reference gives.
+var Operations = []string{MeterUsage, BatchMeterUsage, ResolveCustomer, RegisterUsage}
+
+const (
+	// TargetPrefix starts every X-Amz-Target value of the service.
+	TargetPrefix = "AWSMPMeteringService."
+	// SigningName is the SigV4 service name; it differs from the endpoint
+	// prefix "metering.marketplace".
+	SigningName = "aws-marketplace"
+	// ContentType is the JSON 1.1 media type of requests and responses.
+	ContentType = "application/x-amz-json-1.1"
+	// DefaultRegion is used when neither the client nor the user names one.
+	DefaultRegion = "us-east-1"
+	// MaxBodyBytes is the service's own request size limit (BatchMeterUsage
+	// bodies must stay under 1 MB).
+	MaxBodyBytes = 1 << 20
+)
+
+// Header names the proxy reads or writes.
+const (
+	HeaderTarget        = "X-Amz-Target"
+	HeaderDate          = "X-Amz-Date"
+	HeaderSecurityToken = "X-Amz-Security-Token"
+	HeaderContentSHA256 = "X-Amz-Content-Sha256"
+	HeaderAuthorization = "Authorization"
+	HeaderErrorType     = "X-Amzn-Errortype"
+	HeaderRequestID     = "X-Amzn-Requestid"
+)
+
+// Target returns the X-Amz-Target value of operation op.
+func Target(op string) string { return TargetPrefix + op }
+
+// OperationFromTarget returns the operation named by an X-Amz-Target value
+// and reports whether it is one of the four operations of the service.
+func OperationFromTarget(target string) (string, bool) {
+	op, ok := strings.CutPrefix(target, TargetPrefix)
+	if !ok {
+		return "", false
+	}
+	for _, known := range Operations {
+		if op == known {
+			return op, true
+		}
+	}
+	return "", false
+}
+
+// Error codes the service documents, plus the front-end codes AWS returns
+// before a request reaches the service (authentication and serialisation).
+const (
+	ErrInternalServiceError       = "InternalServiceErrorException"
+	ErrThrottling                 = "ThrottlingException"
+	ErrDisabledAPI                = "DisabledApiException"
+	ErrInvalidProductCode         = "InvalidProductCodeException"
+	ErrInvalidUsageDimension      = "InvalidUsageDimensionException"
+	ErrInvalidTag                 = "InvalidTagException"
+	ErrInvalidUsageAllocations    = "InvalidUsageAllocationsException"
+	ErrTimestampOutOfBounds       = "TimestampOutOfBoundsException"
+	ErrInvalidEndpointRegion      = "InvalidEndpointRegionException"
+	ErrDuplicateRequest           = "DuplicateRequestException"
+	ErrIdempotencyConflict        = "IdempotencyConflictException"
+	ErrCustomerNotEntitled        = "CustomerNotEntitledException"
+	ErrInvalidCustomerIdentifier  = "InvalidCustomerIdentifierException"
+	ErrInvalidLicense             = "InvalidLicenseException"
+	ErrInvalidRegion              = "InvalidRegionException"
+	ErrInvalidPublicKeyVersion    = "InvalidPublicKeyVersionException"
+	ErrPlatformNotSupported       = "PlatformNotSupportedException"
+	ErrInvalidToken               = "InvalidTokenException"
+	ErrExpiredToken               = "ExpiredTokenException"
+	ErrValidation                 = "ValidationException"
+	ErrSerialization              = "SerializationException"
+	ErrUnknownOperation           = "UnknownOperationException"
+	ErrMissingAuthenticationToken = "MissingAuthenticationTokenException"
+	ErrInvalidSignature           = "InvalidSignatureException"
+	ErrUnrecognizedClient         = "UnrecognizedClientException"
+	ErrIncompleteSignature        = "IncompleteSignatureException"
+	ErrRequestEntityTooLarge      = "RequestEntityTooLargeException"
+	ErrServiceUnavailable         = "ServiceUnavailableException"
+	ErrNoRecordedInteraction      = "NoRecordedInteraction"
+	errorNamespace                = "com.amazonaws.marketplacemetering#"
+)
+
+// ErrorBody is the JSON 1.1 error body: a __type and a lowercase message
+// (the Go SDK reads only the lowercase spelling for modeled errors).
+type ErrorBody struct {
+	Type    string `json:"__type"`
+	Message string `json:"message"`
+}
+
+// ErrorJSON returns the error body AWS sends for code, with the service
+// namespace that the service puts before its own codes.
+func ErrorJSON(code, message string) []byte {
+	typ := code
+	if IsServiceError(code) {
+		typ = errorNamespace + code
+	}
+	b, err := json.Marshal(ErrorBody{Type: typ, Message: message})
+	if err != nil {
+		panic(err) // two strings always marshal
+	}
+	return b
+}
+
+// ErrorCode extracts the short error code from an X-Amzn-ErrorType header
+// or a __type value: the text after '#' and before ':'.
+func ErrorCode(s string) string {
+	if i := strings.IndexByte(s, ':'); i >= 0 {
+		s = s[:i]
+	}
+	if i := strings.LastIndexByte(s, '#'); i >= 0 {
+		s = s[i+1:]
+	}
+	return s
+}
+
+// IsServiceError reports whether code is one of the service's modeled
+// errors (as opposed to a front-end or metervcr code).
+func IsServiceError(code string) bool {
+	switch code {
+	case ErrInternalServiceError, ErrThrottling, ErrDisabledAPI, ErrInvalidProductCode,
+		ErrInvalidUsageDimension, ErrInvalidTag, ErrInvalidUsageAllocations,
+		ErrTimestampOutOfBounds, ErrInvalidEndpointRegion, ErrDuplicateRequest,
+		ErrIdempotencyConflict, ErrCustomerNotEntitled, ErrInvalidCustomerIdentifier,
+		ErrInvalidLicense, ErrInvalidRegion, ErrInvalidPublicKeyVersion,
+		ErrPlatformNotSupported, ErrInvalidToken, ErrExpiredToken:
+		return true
+	}
+	return false
+}

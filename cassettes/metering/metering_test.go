@@ -1,0 +1,115 @@
+package metering
+
+import (
+	"strings"
+	"testing"
+)
+
+func TestParseHost(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		host, region string
+		ok           bool
+	}{
+		{"metering.marketplace.us-east-1.amazonaws.com", "us-east-1", true},
+		{"metering.marketplace.us-east-1.amazonaws.com:443", "us-east-1", true},
+		{"METERING.MARKETPLACE.EU-WEST-1.AMAZONAWS.COM.", "eu-west-1", true},
+		{"metering.marketplace-fips.us-east-1.amazonaws.com", "us-east-1", true},
+		{"metering-marketplace.us-east-1.api.aws", "us-east-1", true},
+		{"metering.marketplace-fips.us-gov-west-1.api.aws", "us-gov-west-1", true},
+		{"metering.marketplace.cn-northwest-1.amazonaws.com.cn", "cn-northwest-1", true},
+		{"metering-marketplace.cn-northwest-1.api.amazonwebservices.com.cn", "cn-northwest-1", true},
+		{"metering-marketplace.eusc-de-east-1.amazonaws.eu", "eusc-de-east-1", true},
+		{"metering.marketplace.us-isob-east-1.sc2s.sgov.gov", "us-isob-east-1", true},
+		{"metering.marketplace.us-iso-east-1.c2s.ic.gov", "us-iso-east-1", true},
+		{"s3.us-east-1.amazonaws.com", "", false},
+		{"metering.marketplace.us-east-1.evil.com", "", false},
+		{"metering.marketplace.amazonaws.com", "", false},
+		{"metering.marketplace..amazonaws.com", "", false},
+		{"127.0.0.1:8089", "", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.host, func(t *testing.T) {
+			region, ok := ParseHost(tt.host)
+			if region != tt.region || ok != tt.ok {
+				t.Fatalf("ParseHost(%q) = %q, %v, want %q, %v", tt.host, region, ok, tt.region, tt.ok)
+			}
+		})
+	}
+}
+
+func TestHostRoundTrips(t *testing.T) {
+	t.Parallel()
+	for _, r := range []string{"us-east-1", "eu-central-1", "cn-north-1", "eusc-de-east-1", "us-isob-east-1", "us-iso-east-1", "eu-isoe-west-1", "us-isof-south-1", "xx-foo-1"} {
+		h := Host(r)
+		if got, ok := ParseHost(h); !ok || got != r {
+			t.Errorf("ParseHost(Host(%q) = %q) = %q, %v", r, h, got, ok)
+		}
+	}
+	if got := Host("us-east-1"); got != "metering.marketplace.us-east-1.amazonaws.com" {
+		t.Errorf("Host(us-east-1) = %q", got)
+	}
+}
+
+func TestParseAuthorization(t *testing.T) {
+	t.Parallel()
+	good := "AWS4-HMAC-SHA256 Credential=AKIAIOSFODNN7EXAMPLE/20261128/eu-west-1/aws-marketplace/aws4_request, SignedHeaders=content-type;host;x-amz-date, Signature=abcd"
+	scope, signed, sig, err := ParseAuthorization(good)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := CredentialScope{AccessKeyID: "AKIAIOSFODNN7EXAMPLE", Date: "20261128", Region: "eu-west-1", Service: "aws-marketplace"}
+	if scope != want || len(signed) != 3 || sig != "abcd" {
+		t.Fatalf("ParseAuthorization = %+v %v %q, want %+v", scope, signed, sig, want)
+	}
+	bad := []string{
+		"",
+		"Bearer xyz",
+		"AWS4-HMAC-SHA256 Credential=AKIAIOSFODNN7EXAMPLE/20261128/aws4_request, SignedHeaders=host, Signature=a",
+		"AWS4-HMAC-SHA256 Credential=AKIAIOSFODNN7EXAMPLE/20261128/us-east-1/aws-marketplace/aws4_request, Signature=a",
+	}
+	for _, b := range bad {
+		_, _, _, err := ParseAuthorization(b)
+		if err == nil {
+			t.Errorf("ParseAuthorization(%q) succeeded, want an error", b)
+		} else if strings.Contains(err.Error(), "AKIAIOSFODNN7EXAMPLE") {
+			t.Errorf("error %q echoes the access key id", err)
+		}
+	}
+	if r := RegionFromAuthorization(good); r != "eu-west-1" {
+		t.Errorf("RegionFromAuthorization = %q", r)
+	}
+}
+
+func TestOperationFromTarget(t *testing.T) {
+	t.Parallel()
+	for _, op := range Operations {
+		if got, ok := OperationFromTarget(Target(op)); !ok || got != op {
+			t.Errorf("OperationFromTarget(%q) = %q, %v", Target(op), got, ok)
+		}
+	}
+	for _, bad := range []string{"", "MeterUsage", "AWSMPMeteringService.DeleteEverything", "Other.MeterUsage"} {
+		if _, ok := OperationFromTarget(bad); ok {
+			t.Errorf("OperationFromTarget(%q) ok, want not", bad)
+		}
+	}
+}
+
+func TestErrorShape(t *testing.T) {
+	t.Parallel()
+	if got := string(ErrorJSON(ErrThrottling, "Rate exceeded")); got != `{"__type":"com.amazonaws.marketplacemetering#ThrottlingException","message":"Rate exceeded"}` {
+		t.Errorf("ErrorJSON = %s", got)
+	}
+	if got := string(ErrorJSON(ErrNoRecordedInteraction, "m")); got != `{"__type":"NoRecordedInteraction","message":"m"}` {
+		t.Errorf("ErrorJSON = %s", got)
+	}
+	for in, want := range map[string]string{
+		"ThrottlingException:http://internal.amazon.com/coral/com.amazonaws.marketplacemetering/": "ThrottlingException",
+		"com.amazonaws.marketplacemetering#InvalidTokenException":                                 "InvalidTokenException",
+		"NoRecordedInteraction": "NoRecordedInteraction",
+	} {
+		if got := ErrorCode(in); got != want {
+			t.Errorf("ErrorCode(%q) = %q, want %q", in, got, want)
+		}
+	}
+}

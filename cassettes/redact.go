@@ -1,0 +1,181 @@
+package cassettes
+
+import (
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/hex"
+	"fmt"
+	"net/http"
+	"regexp"
+	"strings"
+
+	"github.com/metervcr/metervcr/cassettes/metering"
+)
+
+// Redactor replaces secrets and buyer identifiers with stable placeholders
+// derived from a keyed one-way hash (HMAC-SHA256): the same value gives the
+// same placeholder across a cassette and across recordings made with the
+// same key. Placeholders keep the format the API constrains (an account id
+// stays twelve digits, an ARN stays an ARN), and redacting a placeholder
+// returns it unchanged, so a Redactor can be applied to anything twice.
+type Redactor struct {
+	key     []byte
+	headers []string
+	rules   []bodyRule
+}
+
+type bodyRule struct {
+	path FieldPath
+	kind string
+}
+
+// NewRedactor returns a Redactor keyed with key that redacts the named
+// request headers and the body fields of rules. A nil headers or rules uses
+// the defaults of package metering.
+func NewRedactor(key []byte, headers []string, rules []metering.BodyRule) (*Redactor, error) {
+	if len(key) < 16 {
+		return nil, fmt.Errorf("redaction key must be at least 16 bytes, got %d", len(key))
+	}
+	if headers == nil {
+		headers = metering.RedactedHeaders
+	}
+	if rules == nil {
+		rules = metering.RedactedBodyFields
+	}
+	r := &Redactor{key: key}
+	for _, h := range headers {
+		r.headers = append(r.headers, http.CanonicalHeaderKey(h))
+	}
+	for _, rule := range rules {
+		p, err := ParseFieldPath(rule.Path)
+		if err != nil {
+			return nil, err
+		}
+		switch rule.Kind {
+		case metering.KindSecret, metering.KindAccountID, metering.KindARN:
+		default:
+			return nil, fmt.Errorf("body field %s: unknown redaction kind %q", rule.Path, rule.Kind)
+		}
+		r.rules = append(r.rules, bodyRule{path: p, kind: rule.Kind})
+	}
+	return r, nil
+}
+
+var (
+	secretPlaceholder  = regexp.MustCompile(`^REDACTED-[0-9a-f]{16}$`)
+	accountPlaceholder = regexp.MustCompile(`^0000[0-9]{8}$`)
+	accountID          = regexp.MustCompile(`^[0-9]{12}$`)
+)
+
+// Value returns the placeholder for v under kind. Placeholders are fixed
+// points: Value(kind, Value(kind, v)) == Value(kind, v).
+func (r *Redactor) Value(kind, v string) string {
+	switch kind {
+	case metering.KindAccountID:
+		if accountPlaceholder.MatchString(v) {
+			return v
+		}
+		// Twelve digits, the first four zero: a valid account id shape that
+		// a reader recognises as a pseudonym.
+		n := binary.BigEndian.Uint64(r.mac("account", v)) % 100_000_000
+		return fmt.Sprintf("0000%08d", n)
+	case metering.KindARN:
+		// arn:partition:service:region:account:resource; only the account
+		// identifies the buyer.
+		parts := strings.SplitN(v, ":", 6)
+		if len(parts) == 6 && parts[0] == "arn" && accountID.MatchString(parts[4]) {
+			parts[4] = r.Value(metering.KindAccountID, parts[4])
+			return strings.Join(parts, ":")
+		}
+		if len(parts) == 6 && parts[0] == "arn" && parts[4] == "" {
+			return v
+		}
+		return r.Value(metering.KindSecret, v)
+	default:
+		if secretPlaceholder.MatchString(v) {
+			return v
+		}
+		return "REDACTED-" + hex.EncodeToString(r.mac("secret", v)[:8])
+	}
+}
+
+func (r *Redactor) mac(domain, v string) []byte {
+	m := hmac.New(sha256.New, r.key)
+	m.Write([]byte(domain))
+	m.Write([]byte{0})
+	m.Write([]byte(v))
+	return m.Sum(nil)
+}
+
+// Doc redacts the decoded JSON body doc of operation op in place and
+// returns how many values it changed.
+func (r *Redactor) Doc(op string, doc any) int {
+	changed := 0
+	for _, rule := range r.rules {
+		if !rule.path.Applies(op) {
+			continue
+		}
+		rule.path.Visit(doc, func(obj map[string]any, field string) {
+			s, ok := obj[field].(string)
+			if !ok {
+				return
+			}
+			if red := r.Value(rule.kind, s); red != s {
+				obj[field] = red
+				changed++
+			}
+		})
+	}
+	return changed
+}
+
+// Body redacts a JSON body of operation op. It returns the body unchanged
+// when nothing needed redacting or when it is not JSON (the caller decides
+// what an unparsable body means), and re-encoded otherwise.
+func (r *Redactor) Body(op string, body string) (string, int) {
+	if body == "" {
+		return body, 0
+	}
+	doc, err := DecodeJSON([]byte(body))
+	if err != nil {
+		return body, 0
+	}
+	n := r.Doc(op, doc)
+	if n == 0 {
+		return body, 0
+	}
+	b, err := EncodeJSON(doc)
+	if err != nil {
+		return body, 0 // cannot happen for a decoded document
+	}
+	return string(b), n
+}
+
+// Header redacts the configured headers of h in place and returns how many
+// values it changed.
+func (r *Redactor) Header(h http.Header) int {
+	changed := 0
+	for _, name := range r.headers {
+		vals := h[name]
+		for i, v := range vals {
+			if red := r.Value(metering.KindSecret, v); red != v {
+				vals[i] = red
+				changed++
+			}
+		}
+	}
+	return changed
+}
+
+// Interaction redacts an interaction in place (request headers, request and
+// response bodies) and returns how many values it changed.
+func (r *Redactor) Interaction(in *Interaction) int {
+	op, _ := metering.OperationFromTarget(in.Request.Headers.Get(metering.HeaderTarget))
+	n := r.Header(in.Request.Headers)
+	var c int
+	in.Request.Body, c = r.Body(op, in.Request.Body)
+	n += c
+	in.Response.Body, c = r.Body(op, in.Response.Body)
+	return n + c
+}

@@ -1,0 +1,101 @@
+package cassettes
+
+import (
+	"net/http"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/metervcr/metervcr/cassettes/metering"
+)
+
+func testRedactor(t testing.TB, key string) *Redactor {
+	t.Helper()
+	r, err := NewRedactor([]byte(key), nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
+func TestRedactorValue(t *testing.T) {
+	t.Parallel()
+	r := testRedactor(t, "0123456789abcdef0123")
+	other := testRedactor(t, "another key of 16+ bytes")
+	tests := []struct {
+		name, kind, in string
+		shape          *regexp.Regexp
+	}{
+		{"token", metering.KindSecret, "FAKE-REGISTRATION-TOKEN-EXAMPLE", regexp.MustCompile(`^REDACTED-[0-9a-f]{16}$`)},
+		{"account", metering.KindAccountID, "111122223333", regexp.MustCompile(`^0000[0-9]{8}$`)},
+		{"arn", metering.KindARN, "arn:aws:license-manager::111122223333:license:l-0123", regexp.MustCompile(`^arn:aws:license-manager::0000[0-9]{8}:license:l-0123$`)},
+		{"not an arn", metering.KindARN, "garbage", regexp.MustCompile(`^REDACTED-[0-9a-f]{16}$`)},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := r.Value(tt.kind, tt.in)
+			if !tt.shape.MatchString(got) {
+				t.Fatalf("Value(%s, %q) = %q, want shape %v", tt.kind, tt.in, got, tt.shape)
+			}
+			if again := r.Value(tt.kind, tt.in); again != got {
+				t.Fatalf("Value not stable: %q then %q", got, again)
+			}
+			if fixed := r.Value(tt.kind, got); fixed != got {
+				t.Fatalf("Value(placeholder %q) = %q, want the placeholder unchanged", got, fixed)
+			}
+			if o := other.Value(tt.kind, tt.in); o == got {
+				t.Fatalf("two keys gave the same placeholder %q: the hash is not keyed", o)
+			}
+			if strings.Contains(got, "111122223333") || strings.Contains(got, "TOKEN") {
+				t.Fatalf("placeholder %q still holds the secret", got)
+			}
+		})
+	}
+}
+
+func TestRedactInteraction(t *testing.T) {
+	t.Parallel()
+	r := testRedactor(t, "0123456789abcdef0123")
+	in := &Interaction{
+		Request: Request{
+			Headers: http.Header{
+				"Authorization":        {"AWS4-HMAC-SHA256 Credential=AKIAIOSFODNN7EXAMPLE/20260102/us-east-1/aws-marketplace/aws4_request, SignedHeaders=host, Signature=abc"},
+				"X-Amz-Security-Token": {"FwoGZXIvYXdzEXAMPLETOKEN"},
+				"X-Amz-Target":         {"AWSMPMeteringService.ResolveCustomer"},
+			},
+			Body: `{"RegistrationToken": "FAKE-REGISTRATION-TOKEN-EXAMPLE"}`,
+		},
+		Response: Response{Body: `{"CustomerAWSAccountId":"111122223333","CustomerIdentifier":"cust-1","LicenseArn":"arn:aws:license-manager::111122223333:license:l-1","ProductCode":"p"}`},
+	}
+	if n := r.Interaction(in); n != 5 {
+		t.Errorf("Interaction changed %d values, want 5", n)
+	}
+	all := in.Request.Headers.Get("Authorization") + in.Request.Headers.Get("X-Amz-Security-Token") + in.Request.Body + in.Response.Body
+	for _, secret := range []string{"AKIAIOSFODNN7EXAMPLE", "AWS4-HMAC-SHA256", "EXAMPLETOKEN", "FAKE-REGISTRATION", "111122223333"} {
+		if strings.Contains(all, secret) {
+			t.Errorf("redacted interaction still holds %q: %s", secret, all)
+		}
+	}
+	if !strings.Contains(in.Response.Body, `"CustomerIdentifier":"cust-1"`) {
+		t.Errorf("CustomerIdentifier must be kept by default: %s", in.Response.Body)
+	}
+	if n := r.Interaction(in); n != 0 {
+		t.Errorf("redacting twice changed %d values, want 0 (idempotent)", n)
+	}
+}
+
+func TestParseFieldPath(t *testing.T) {
+	t.Parallel()
+	for _, bad := range []string{"Timestamp", "MeterUsage.", "A..B", "A.B[]", "A.[]"} {
+		if _, err := ParseFieldPath(bad); err == nil {
+			t.Errorf("ParseFieldPath(%q) succeeded, want an error", bad)
+		}
+	}
+	p := MustFieldPath("BatchMeterUsage.UsageRecords[].Timestamp")
+	doc, _ := DecodeJSON([]byte(`{"UsageRecords":[{"Timestamp":1,"A":1},{"Timestamp":2}]}`))
+	p.Visit(doc, func(obj map[string]any, f string) { delete(obj, f) })
+	got, _ := EncodeJSON(doc)
+	if string(got) != `{"UsageRecords":[{"A":1},{}]}` {
+		t.Fatalf("Visit delete = %s", got)
+	}
+}

@@ -1,0 +1,105 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net/url"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/urfave/cli/v2"
+
+	"github.com/metervcr/metervcr/cassettes"
+	"github.com/metervcr/metervcr/proxy"
+)
+
+func recordCommand(stderr io.Writer) *cli.Command {
+	return &cli.Command{
+		Name:      "record",
+		Usage:     "forward calls to AWS and save each exchange, redacted, in a cassette",
+		UsageText: "metervcr record --cassette testdata/metering.yaml [--upstream URL] [--region R] [--fresh]",
+		Description: "Start the proxy, then run your application or tests with the client pointed at it\n" +
+			"(aws --endpoint-url http://127.0.0.1:8089, or AWS_ENDPOINT_URL_MARKETPLACE_METERING).\n" +
+			"The client may sign with any key pair: the proxy strips that signature and re-signs\n" +
+			"each call with its own AWS credentials (standard chain: environment, profile, SSO, IMDS)\n" +
+			"for metering.marketplace.<region>.amazonaws.com. Every exchange is on disk before its\n" +
+			"response reaches the client. Stop with Ctrl-C.",
+		Flags: []cli.Flag{
+			&cli.StringFlag{Name: "cassette", Required: true, EnvVars: []string{"METERVCR_CASSETTE"},
+				Usage: "cassette file to append to (.yaml is added when missing)"},
+			listenFlag(),
+			&cli.StringFlag{Name: "upstream", EnvVars: []string{"METERVCR_UPSTREAM"},
+				Usage: "dial this base URL instead of the real AWS host (staging endpoints, local fakes); Host and signature stay the real host's"},
+			&cli.StringFlag{Name: "region", Value: "us-east-1", EnvVars: []string{"METERVCR_REGION"},
+				Usage: "region used when a request's signature names none"},
+			caDirFlag(),
+			&cli.BoolFlag{Name: "fresh", EnvVars: []string{"METERVCR_FRESH"},
+				Usage: "start an empty cassette instead of appending to an existing one"},
+		},
+		Action: func(c *cli.Context) error {
+			log := newLogger(stderr)
+			var upstream *url.URL
+			if s := c.String("upstream"); s != "" {
+				u, err := url.Parse(s)
+				if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+					return usageError("--upstream %q is not a base URL; give one like https://staging.example.com or http://127.0.0.1:9000", s)
+				}
+				upstream = u
+			}
+			creds, err := loadCredentials(c.Context, c.String("region"))
+			if err != nil {
+				return err
+			}
+			key, err := redactionKey(c.String("ca-dir"), true, log)
+			if err != nil {
+				return err
+			}
+			redactor, err := cassettes.NewRedactor(key, nil, nil)
+			if err != nil {
+				return usageError("%v", err)
+			}
+			srv, err := proxy.New(proxy.Config{
+				Mode:        proxy.Record,
+				Cassette:    c.String("cassette"),
+				Fresh:       c.Bool("fresh"),
+				Upstream:    upstream,
+				Region:      c.String("region"),
+				Credentials: creds,
+				Redactor:    redactor,
+				Log:         log,
+			})
+			if err != nil {
+				return loadError(c.String("cassette"), err)
+			}
+			return serve(c.Context, c.String("listen"), srv, log, func(u string) {
+				target := "AWS"
+				if upstream != nil {
+					target = upstream.String()
+				}
+				fmt.Fprintf(stderr, "metervcr: recording to %s (forwarding to %s) on %s\n", srv.Cassette(), target, u)
+				fmt.Fprintf(stderr, "metervcr: point clients at it: aws --endpoint-url %s ...  or  export AWS_ENDPOINT_URL_MARKETPLACE_METERING=%s\n", u, u)
+			})
+		},
+	}
+}
+
+// loadCredentials loads the proxy's own credentials from the standard AWS
+// chain and checks once that they resolve, so a missing profile is reported
+// at start rather than on the first call.
+func loadCredentials(ctx context.Context, region string) (aws.CredentialsProvider, error) {
+	cfg, err := config.LoadDefaultConfig(ctx, config.WithRegion(region))
+	if err != nil {
+		return nil, usageError("loading AWS configuration: %v", err)
+	}
+	if cfg.Credentials == nil {
+		return nil, usageError("no AWS credentials found; record signs calls with the proxy's own credentials: set AWS_PROFILE, or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY")
+	}
+	cctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	if _, err := cfg.Credentials.Retrieve(cctx); err != nil {
+		return nil, usageError("no usable AWS credentials (%v); record signs calls with the proxy's own credentials: set AWS_PROFILE, or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY", err)
+	}
+	return cfg.Credentials, nil
+}

@@ -1,0 +1,105 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/metervcr/metervcr/cassettes"
+	"github.com/metervcr/metervcr/proxy"
+)
+
+// shutdownGrace bounds how long in-flight requests may take to finish after
+// SIGINT or SIGTERM.
+const shutdownGrace = 30 * time.Second
+
+// serve runs handler on addr until ctx ends or SIGINT/SIGTERM arrives, then
+// lets in-flight requests finish. ready is called once the listener is up.
+// A second signal ends the process at once; cassette writes are atomic, so
+// that cannot corrupt a cassette.
+func serve(ctx context.Context, addr string, handler http.Handler, log *slog.Logger, ready func(url string)) error {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return usageError("cannot listen on %s: %v; pick a free address with --listen", addr, err)
+	}
+	if host, _, err := net.SplitHostPort(ln.Addr().String()); err == nil {
+		if ip := net.ParseIP(host); ip != nil && !ip.IsLoopback() {
+			log.Warn("listening beyond loopback: anyone who can reach this address can use the proxy", "addr", ln.Addr().String())
+		}
+	}
+	srv := &http.Server{
+		Handler:           handler,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       60 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	ready("http://" + ln.Addr().String())
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	stop() // a second signal now takes the default action: exit at once
+	log.Info("shutting down: finishing in-flight requests")
+	sctx, cancel := context.WithTimeout(context.Background(), shutdownGrace)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil {
+		return fmt.Errorf("shutting down: %w", err)
+	}
+	return nil
+}
+
+// redactionKey returns the placeholder key: METERVCR_REDACTION_KEY (hex)
+// when set, else the key file in dir, created when create is set. Without
+// either, replay uses a one-off key: requests then match through the
+// placeholders they carry, not through the secrets they replace.
+func redactionKey(dir string, create bool, log *slog.Logger) ([]byte, error) {
+	if s := os.Getenv("METERVCR_REDACTION_KEY"); s != "" {
+		k, err := cassettes.ParseKey(s)
+		if err != nil {
+			return nil, usageError("METERVCR_REDACTION_KEY: %v; set it to the hex key of %s", err, cassettes.KeyFile)
+		}
+		return k, nil
+	}
+	k, err := cassettes.LoadKey(dir, create)
+	if errors.Is(err, fs.ErrNotExist) && !create {
+		log.Info("no placeholder key found; secrets in requests will match only as the placeholders the cassette holds", "dir", dir)
+		k = make([]byte, 32)
+		rand.Read(k) // never fails (crypto/rand panics rather than return an error)
+		return k, nil
+	}
+	if err != nil {
+		return nil, usageError("placeholder key: %v", err)
+	}
+	return k, nil
+}
+
+// loadError turns a cassette loading error into words for people.
+func loadError(path string, err error) error {
+	if errors.Is(err, cassettes.ErrNotFound) {
+		return usageError("cassette %s not found; record it first: metervcr record --cassette %s", cassettes.Path(path), path)
+	}
+	return usageError("cannot use cassette: %v; fix or re-record it (metervcr record --fresh --cassette %s)", err, path)
+}
+
+func printSummary(w io.Writer, s *proxy.Server) {
+	if s.Mode() == proxy.Replay {
+		fmt.Fprintln(w, "metervcr: replay summary: "+s.Summary().String())
+	}
+}

@@ -1,0 +1,87 @@
+package matcher
+
+import (
+	"fmt"
+	"sync/atomic"
+
+	"github.com/metervcr/metervcr/cassettes"
+)
+
+// Index finds recorded interactions by lookup key in constant time,
+// whatever the cassette's size. Several recordings with one key are served
+// in recorded order, and the last one keeps being served. An Index is safe
+// for concurrent use.
+type Index struct {
+	m        *Matcher
+	byKey    map[string]*slot
+	recorded []Normalized // per interaction, for explaining misses
+	used     []atomic.Bool
+}
+
+type slot struct {
+	indexes []int
+	next    atomic.Int64
+}
+
+// NewIndex normalises every recorded request of interactions.
+func NewIndex(m *Matcher, interactions []*cassettes.Interaction) (*Index, error) {
+	ix := &Index{
+		m:        m,
+		byKey:    make(map[string]*slot, len(interactions)),
+		recorded: make([]Normalized, len(interactions)),
+		used:     make([]atomic.Bool, len(interactions)),
+	}
+	for i, in := range interactions {
+		n, err := m.Normalize(Request{
+			Method: in.Request.Method,
+			URL:    in.Request.URL,
+			Header: in.Request.Headers,
+			Body:   []byte(in.Request.Body),
+		})
+		if err != nil {
+			return nil, fmt.Errorf("interaction %d: %w", i, err)
+		}
+		ix.recorded[i] = n
+		s := ix.byKey[n.Key]
+		if s == nil {
+			s = &slot{}
+			ix.byKey[n.Key] = s
+		}
+		s.indexes = append(s.indexes, i)
+	}
+	return ix, nil
+}
+
+// Len returns the number of recorded interactions.
+func (ix *Index) Len() int { return len(ix.recorded) }
+
+// Lookup returns the index of the interaction that answers n, or a *Miss
+// explaining why none does.
+func (ix *Index) Lookup(n Normalized) (int, error) {
+	s := ix.byKey[n.Key]
+	if s == nil {
+		return -1, ix.explain(n)
+	}
+	k := int(s.next.Add(1) - 1)
+	if k >= len(s.indexes) {
+		k = len(s.indexes) - 1
+		s.next.Store(int64(len(s.indexes))) // keep the counter from growing without bound
+	}
+	i := s.indexes[k]
+	ix.used[i].Store(true)
+	return i, nil
+}
+
+// Unused returns the indexes of recorded interactions never served.
+func (ix *Index) Unused() []int {
+	var out []int
+	for i := range ix.used {
+		if !ix.used[i].Load() {
+			out = append(out, i)
+		}
+	}
+	return out
+}
+
+// Recorded returns the normalised form of interaction i.
+func (ix *Index) Recorded(i int) Normalized { return ix.recorded[i] }

@@ -1,0 +1,207 @@
+// Package matcher decides which recorded interaction answers a request. It
+// normalises a request into a lookup key that ignores what changes between
+// runs (signatures, dates, SDK noise, per-call tokens and timestamps),
+// compares JSON bodies as data, and explains a miss by the closest
+// recording and the fields that differ. It does no I/O.
+package matcher
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"net/http"
+	"net/url"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/metervcr/metervcr/cassettes"
+	"github.com/metervcr/metervcr/cassettes/metering"
+)
+
+// Config says what matching ignores. The zero value ignores nothing beyond
+// what is never compared; Default returns SPEC's defaults.
+type Config struct {
+	// IgnoreBody lists body fields removed before comparison, as
+	// Operation.path (see cassettes.ParseFieldPath).
+	IgnoreBody []string
+	// TimestampsToHour compares usage timestamps truncated to the hour (the
+	// service's MeterUsage de-duplication key) instead of ignoring them.
+	TimestampsToHour bool
+	// Redactor, when set, is applied to request bodies before comparison,
+	// the same function recording applies, so a request carrying a secret
+	// matches the recording that holds its placeholder.
+	Redactor *cassettes.Redactor
+}
+
+// Default returns the default configuration of SPEC "Matching".
+func Default(r *cassettes.Redactor) Config {
+	return Config{IgnoreBody: metering.IgnoredBodyFields, Redactor: r}
+}
+
+// Matcher normalises requests. It is safe for concurrent use.
+type Matcher struct {
+	ignore     []cassettes.FieldPath
+	timestamps []cassettes.FieldPath
+	redactor   *cassettes.Redactor
+}
+
+// New validates cfg and returns a Matcher.
+func New(cfg Config) (*Matcher, error) {
+	m := &Matcher{redactor: cfg.Redactor}
+	for _, s := range cfg.IgnoreBody {
+		p, err := cassettes.ParseFieldPath(s)
+		if err != nil {
+			return nil, err
+		}
+		if cfg.TimestampsToHour && isTimestampField(s) {
+			continue
+		}
+		m.ignore = append(m.ignore, p)
+	}
+	if cfg.TimestampsToHour {
+		for _, s := range metering.TimestampFields {
+			m.timestamps = append(m.timestamps, cassettes.MustFieldPath(s))
+		}
+	}
+	return m, nil
+}
+
+func isTimestampField(s string) bool {
+	for _, t := range metering.TimestampFields {
+		if s == t {
+			return true
+		}
+	}
+	return false
+}
+
+// Request is the part of an HTTP request that matching reads.
+type Request struct {
+	Method string
+	URL    string // absolute or path-only
+	Header http.Header
+	Body   []byte
+}
+
+// Normalized is a request reduced to what matching compares.
+type Normalized struct {
+	Operation string // "" when X-Amz-Target names no Metering operation
+	Method    string
+	Path      string
+	Query     string
+	Target    string
+	Body      string // canonical JSON with ignored fields removed
+	// Key is the lookup key: equal keys mean matching requests.
+	Key string
+}
+
+// ErrBody reports a request body that is not a JSON object.
+var ErrBody = errors.New("request body is not a JSON object")
+
+// Normalize reduces r to its lookup key. A body that is not a JSON object
+// gives an error wrapping ErrBody.
+func (m *Matcher) Normalize(r Request) (Normalized, error) {
+	u, err := url.Parse(r.URL)
+	if err != nil {
+		return Normalized{}, fmt.Errorf("request url %q: %w", r.URL, err)
+	}
+	n := Normalized{
+		Method: strings.ToUpper(r.Method),
+		Path:   u.EscapedPath(),
+		Query:  u.Query().Encode(), // sorted by key
+		Target: r.Header.Get(metering.HeaderTarget),
+	}
+	if n.Path == "" {
+		n.Path = "/"
+	}
+	n.Operation, _ = metering.OperationFromTarget(n.Target)
+	n.Body, err = m.body(n.Operation, r.Body)
+	if err != nil {
+		return Normalized{}, err
+	}
+	n.Key = n.Method + " " + n.Path + "?" + n.Query + "\n" + n.Target + "\n" + n.Body
+	return n, nil
+}
+
+// body returns the canonical form of a JSON body: numbers in one notation,
+// keys sorted, no whitespace, ignored fields removed, secrets redacted.
+func (m *Matcher) body(op string, b []byte) (string, error) {
+	if len(strings.TrimSpace(string(b))) == 0 {
+		return "", nil
+	}
+	doc, err := cassettes.DecodeJSON(b)
+	if err != nil {
+		return "", fmt.Errorf("%w: %v", ErrBody, err)
+	}
+	if _, ok := doc.(map[string]any); !ok {
+		return "", ErrBody
+	}
+	for _, p := range m.ignore {
+		if p.Applies(op) {
+			p.Visit(doc, func(obj map[string]any, field string) { delete(obj, field) })
+		}
+	}
+	for _, p := range m.timestamps {
+		if p.Applies(op) {
+			p.Visit(doc, truncateToHour)
+		}
+	}
+	if m.redactor != nil {
+		m.redactor.Doc(op, doc)
+	}
+	doc = canonicalNumbers(doc)
+	out, err := cassettes.EncodeJSON(doc)
+	if err != nil {
+		return "", err
+	}
+	return string(out), nil
+}
+
+// canonicalNumbers rewrites every number into one notation, so that
+// 1764288000, 1764288000.0 and 1.764288E9 compare equal (Go SDK and AWS CLI
+// serialise timestamps differently; API reference §3).
+func canonicalNumbers(v any) any {
+	switch t := v.(type) {
+	case map[string]any:
+		for k, el := range t {
+			t[k] = canonicalNumbers(el)
+		}
+	case []any:
+		for i, el := range t {
+			t[i] = canonicalNumbers(el)
+		}
+	case json.Number:
+		f, err := t.Float64()
+		if err != nil || math.IsInf(f, 0) {
+			return v // keep text that does not fit a float64 as it is
+		}
+		return json.Number(strconv.FormatFloat(f, 'g', -1, 64))
+	}
+	return v
+}
+
+// truncateToHour replaces a numeric epoch-seconds timestamp by the start of
+// its hour.
+func truncateToHour(obj map[string]any, field string) {
+	num, ok := obj[field].(json.Number)
+	if !ok {
+		return
+	}
+	f, err := num.Float64()
+	if err != nil {
+		return
+	}
+	obj[field] = json.Number(strconv.FormatInt(int64(math.Floor(f/3600))*3600, 10))
+}
+
+// sortedKeys returns the keys of m in order.
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}

@@ -1,0 +1,91 @@
+package proxy
+
+import (
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
+
+	"github.com/metervcr/metervcr/cassettes"
+	"github.com/metervcr/metervcr/matcher"
+)
+
+// Mode says whether the server records or replays.
+type Mode int
+
+const (
+	// Replay serves interactions from a cassette and never dials out.
+	Replay Mode = iota
+	// Record forwards requests to AWS and appends each exchange.
+	Record
+)
+
+func (m Mode) String() string {
+	switch m {
+	case Replay:
+		return "replay"
+	case Record:
+		return "record"
+	}
+	return fmt.Sprintf("Mode(%d)", int(m))
+}
+
+// ParseMode parses "record" or "replay".
+func ParseMode(s string) (Mode, error) {
+	switch strings.ToLower(s) {
+	case "replay":
+		return Replay, nil
+	case "record":
+		return Record, nil
+	}
+	return 0, fmt.Errorf("unknown mode %q: want record or replay", s)
+}
+
+// Config configures a Server. Zero values are documented per field.
+type Config struct {
+	// Mode is Replay (the zero value) or Record.
+	Mode Mode
+
+	// Cassette is the cassette file: read in Replay unless Interactions is
+	// set, appended to in Record. ".yaml" is appended when missing.
+	Cassette string
+	// Interactions, in Replay, are served instead of reading Cassette (the
+	// embedded demo cassette uses this).
+	Interactions []*cassettes.Interaction
+	// Fresh, in Record, starts an empty cassette instead of appending.
+	Fresh bool
+
+	// Upstream, in Record, is dialled instead of the real AWS host; the
+	// Host header and the signature stay those of the real host. Nil
+	// dials https://metering.marketplace.<region>.amazonaws.com.
+	Upstream *url.URL
+	// Region is used when a request's Authorization names none. Empty
+	// means us-east-1.
+	Region string
+	// Credentials sign upstream requests in Record. Required in Record.
+	Credentials aws.CredentialsProvider
+	// Signer re-signs upstream requests. Nil means the SDK's v4 signer.
+	Signer v4.HTTPSigner
+	// Transport sends upstream requests. Nil means a clone of
+	// http.DefaultTransport with bounded timeouts.
+	Transport http.RoundTripper
+
+	// Redactor protects secrets before they reach disk and is applied by
+	// the matcher to incoming requests. Required.
+	Redactor *cassettes.Redactor
+	// Match configures matching in Replay; its Redactor is set from
+	// Redactor. The zero value means matcher.Default.
+	Match *matcher.Config
+
+	// MaxBodyBytes caps request bodies. Zero means the service's 1 MiB.
+	MaxBodyBytes int64
+	// Now is the clock for signing. Nil means time.Now.
+	Now func() time.Time
+	// Log receives one line per request. Nil discards.
+	Log *slog.Logger
+}

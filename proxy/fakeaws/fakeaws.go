@@ -1,0 +1,213 @@
+// Package fakeaws is a test double of the AWS Marketplace Metering service.
+//
+// A Service is an http.Handler meant for httptest servers. It behaves like
+// AWS wherever a client or a recording proxy can tell the difference, in the
+// order AWS checks things:
+//
+//  1. Routing: only POST / exists (405 or 404 otherwise), and bodies are
+//     limited to 1 MiB (413).
+//  2. Authentication: the SigV4 signature is verified against known key
+//     pairs with an implementation of its own, not the SDK's, so that the
+//     SDK's signer can serve as the independent reference in tests (403).
+//  3. Protocol: the JSON 1.1 content type, an X-Amz-Target naming one of the
+//     four operations and a body that is a JSON object (400).
+//  4. Throttling: any request naming ThrottledProduct is refused (400).
+//  5. Validation of the input against the API model's constraints (400).
+//  6. The operation itself, with the service's business errors, its
+//     de-duplication of usage and realistic answers.
+//
+// Every response carries a fresh X-Amzn-Requestid; errors carry
+// X-Amzn-Errortype and the JSON 1.1 error body, as AWS sends them.
+package fakeaws
+
+import (
+	"net/http"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/metervcr/metervcr/cassettes/metering"
+)
+
+// Credential is a key pair the fake accepts. SessionToken, when set, must be
+// sent as the X-Amz-Security-Token header, as temporary credentials are.
+type Credential struct{ AccessKeyID, SecretAccessKey, SessionToken string }
+
+// Customer is what a registration token resolves to. CustomerIdentifier and
+// CustomerAWSAccountID are also what BatchMeterUsage accepts as subscribed
+// customers of ProductCode.
+type Customer struct{ Token, CustomerIdentifier, CustomerAWSAccountID, ProductCode string }
+
+// Config configures a Service. The zero Config gives the defaults below.
+type Config struct {
+	// Credentials are the accepted keys; nil means DefaultCredentials.
+	Credentials []Credential
+	// Customers are the registration tokens ResolveCustomer knows and the
+	// subscribed customers of BatchMeterUsage; nil means DefaultCustomers.
+	Customers []Customer
+	// Products are the product codes that exist; nil means DefaultProducts.
+	Products []string
+	// Now is the service's clock, for signature expiry and usage
+	// timestamps; nil means time.Now.
+	Now func() time.Time
+}
+
+// DefaultCredentials are the keys a Service accepts when Config.Credentials
+// is nil: a long-term pair (the AWS documentation's example) and a temporary
+// one with a session token. Every id contains EXAMPLE so that secret
+// scanners can tell them from real keys.
+var DefaultCredentials = []Credential{
+	{AccessKeyID: "AKIAIOSFODNN7EXAMPLE", SecretAccessKey: "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"},
+	{
+		AccessKeyID:     "ASIAIOSFODNN7EXAMPLE",
+		SecretAccessKey: "je7MtGbClwBF/2Zp9Utk/h3yCo8nvbEXAMPLEKEY",
+		SessionToken:    "FakeSessionTokenEXAMPLE0123456789abcdefghijklmnopqrstuvwxyz/+=",
+	},
+}
+
+// DefaultProducts are the product codes that exist when Config.Products is
+// nil.
+var DefaultProducts = []string{"prodcode123example", "demo-product-2"}
+
+// DefaultCustomers are the customers a Service knows when Config.Customers
+// is nil, one per default product.
+var DefaultCustomers = []Customer{
+	{
+		Token:                "FAKE-REGISTRATION-TOKEN-EXAMPLE",
+		CustomerIdentifier:   "cust-EXAMPLE123",
+		CustomerAWSAccountID: "111122223333",
+		ProductCode:          "prodcode123example",
+	},
+	{
+		Token:                "FAKE-REGISTRATION-TOKEN-EXAMPLE-2",
+		CustomerIdentifier:   "cust-EXAMPLE456",
+		CustomerAWSAccountID: "444455556666",
+		ProductCode:          "demo-product-2",
+	},
+}
+
+// ThrottledProduct is a product code that makes any request naming it fail
+// with ThrottlingException (HTTP 400, "Rate exceeded") once its signature
+// has been verified, on every attempt. A ResolveCustomer whose token
+// resolves to a customer of this product is throttled too. It need not be
+// listed in Config.Products.
+const ThrottledProduct = "throttled-product-example"
+
+// Seen describes one request the fake has answered.
+type Seen struct {
+	Operation   string // "" when the target was unknown
+	AccessKeyID string // from the credential scope, "" when unsigned
+	Region      string // from the credential scope, "" when unsigned
+	Status      int    // HTTP status of the answer; 0 while in flight
+	ErrorCode   string // "" on success
+}
+
+// Service is a fake Metering service. It is safe for concurrent use.
+type Service struct {
+	credentials map[string]Credential
+	customers   []Customer
+	products    map[string]bool
+	now         func() time.Time
+	jwtKey      []byte // signs RegisterUsage answers
+
+	mu    sync.Mutex
+	seen  []Seen
+	state usageState
+}
+
+// New returns a Service configured by cfg.
+func New(cfg Config) *Service {
+	s := &Service{
+		credentials: make(map[string]Credential),
+		products:    make(map[string]bool),
+		now:         cfg.Now,
+		jwtKey:      randomBytes(32),
+		state:       newUsageState(),
+	}
+	creds := cfg.Credentials
+	if creds == nil {
+		creds = DefaultCredentials
+	}
+	for _, c := range creds {
+		s.credentials[c.AccessKeyID] = c
+	}
+	s.customers = slices.Clone(cfg.Customers)
+	if cfg.Customers == nil {
+		s.customers = slices.Clone(DefaultCustomers)
+	}
+	products := cfg.Products
+	if products == nil {
+		products = DefaultProducts
+	}
+	for _, p := range products {
+		s.products[p] = true
+	}
+	if s.now == nil {
+		s.now = time.Now
+	}
+	return s
+}
+
+// ServeHTTP answers one Metering request as AWS would.
+func (s *Service) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	op, _ := metering.OperationFromTarget(r.Header.Get(metering.HeaderTarget))
+	i := s.arrive(Seen{Operation: op})
+	seen := Seen{Operation: op}
+	out, err := s.serve(r, &seen)
+	seen.Status, seen.ErrorCode = respond(w, out, err)
+	s.finish(i, seen)
+}
+
+// serve runs the steps listed in the package comment and returns the
+// operation's output or the error to answer with.
+func (s *Service) serve(r *http.Request, seen *Seen) (any, error) {
+	body, err := readRequest(r)
+	if err != nil {
+		return nil, err
+	}
+	scope, err := s.authenticate(r, body)
+	seen.AccessKeyID, seen.Region = scope.AccessKeyID, scope.Region
+	if err != nil {
+		return nil, err
+	}
+	op, in, err := parseProtocol(r, body)
+	if err != nil {
+		return nil, err
+	}
+	if code, _ := in["ProductCode"].(string); code == ThrottledProduct {
+		return nil, errThrottled()
+	}
+	switch op {
+	case metering.MeterUsage:
+		return s.meterUsage(scope.AccessKeyID, in)
+	case metering.BatchMeterUsage:
+		return s.batchMeterUsage(in)
+	case metering.ResolveCustomer:
+		return s.resolveCustomer(in)
+	default:
+		return s.registerUsage(in)
+	}
+}
+
+// arrive reserves the request's place in arrival order.
+func (s *Service) arrive(seen Seen) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.seen = append(s.seen, seen)
+	return len(s.seen) - 1
+}
+
+// finish records what became of request i.
+func (s *Service) finish(i int, seen Seen) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.seen[i] = seen
+}
+
+// Requests returns what the fake has seen, in arrival order. A request
+// still in flight has Status 0.
+func (s *Service) Requests() []Seen {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return slices.Clone(s.seen)
+}

@@ -1,0 +1,108 @@
+package fakeaws
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+
+	"github.com/metervcr/metervcr/cassettes/metering"
+)
+
+// apiError is an error answer: an HTTP status, the short error code and
+// the message of the JSON 1.1 error body.
+type apiError struct {
+	status  int
+	code    string
+	message string
+}
+
+func (e *apiError) Error() string { return e.code + ": " + e.message }
+
+func newError(status int, code, format string, args ...any) *apiError {
+	return &apiError{status: status, code: code, message: fmt.Sprintf(format, args...)}
+}
+
+// badRequest is a client fault of the service or of the front end (400).
+func badRequest(code, format string, args ...any) *apiError {
+	return newError(http.StatusBadRequest, code, format, args...)
+}
+
+// forbidden is an authentication failure (403).
+func forbidden(code, format string, args ...any) *apiError {
+	return newError(http.StatusForbidden, code, format, args...)
+}
+
+// errThrottled is what ThrottledProduct gets, as AWS sends it (API
+// reference §7: a 400, not a 429).
+func errThrottled() *apiError {
+	return badRequest(metering.ErrThrottling, "Rate exceeded")
+}
+
+// errDryRun is MeterUsage's answer to DryRun=true. The error is not in the
+// API model, so SDKs surface it as a generic API error with this code.
+const errDryRun = "DryRunOperation"
+
+// errorTypeURI is the namespace AWS appends to X-Amzn-Errortype: the
+// service's own for its modeled errors, the validation framework's for
+// ValidationException, and the front end's for everything else
+// (authentication, serialisation, routing).
+func errorTypeURI(code string) string {
+	switch {
+	case metering.IsServiceError(code):
+		return "http://internal.amazon.com/coral/com.amazonaws.marketplacemetering/"
+	case code == metering.ErrValidation:
+		return "http://internal.amazon.com/coral/com.amazon.coral.validate/"
+	default:
+		return "http://internal.amazon.com/coral/com.amazon.coral.service/"
+	}
+}
+
+// respond writes out (marshalled as JSON) with status 200, or err as an AWS
+// error, and returns the status and error code it sent.
+func respond(w http.ResponseWriter, out any, err error) (status int, code string) {
+	h := w.Header()
+	h.Set("Content-Type", metering.ContentType)
+	h.Set(metering.HeaderRequestID, newUUID())
+	if err != nil {
+		var e *apiError
+		if !errors.As(err, &e) {
+			e = newError(http.StatusInternalServerError, metering.ErrInternalServiceError, "%v", err)
+		}
+		if e.status == http.StatusMethodNotAllowed {
+			h.Set("Allow", http.MethodPost)
+		}
+		h.Set(metering.HeaderErrorType, e.code+":"+errorTypeURI(e.code))
+		w.WriteHeader(e.status)
+		// A write error means the client has gone; there is no one to tell.
+		_, _ = w.Write(metering.ErrorJSON(e.code, e.message))
+		return e.status, e.code
+	}
+	b, err := json.Marshal(out)
+	if err != nil {
+		// Outputs are plain structs of strings and numbers: a programmer error.
+		panic(fmt.Sprintf("fakeaws: marshalling %T: %v", out, err))
+	}
+	w.WriteHeader(http.StatusOK)
+	_, _ = w.Write(b)
+	return http.StatusOK, ""
+}
+
+// newUUID returns a random (version 4) UUID, the shape of AWS request and
+// metering record ids.
+func newUUID() string {
+	b := randomBytes(16)
+	b[6] = b[6]&0x0f | 0x40
+	b[8] = b[8]&0x3f | 0x80
+	x := hex.EncodeToString(b)
+	return x[0:8] + "-" + x[8:12] + "-" + x[12:16] + "-" + x[16:20] + "-" + x[20:32]
+}
+
+// randomBytes returns n bytes from crypto/rand, which never fails.
+func randomBytes(n int) []byte {
+	b := make([]byte, n)
+	_, _ = rand.Read(b) // documented to never return an error
+	return b
+}

@@ -1,0 +1,117 @@
+package proxy
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/metervcr/metervcr/cassettes"
+	"github.com/metervcr/metervcr/cassettes/metering"
+)
+
+// maxResponseBytes caps an upstream response body. Metering responses are
+// small (at most 25 echoed records); a larger one is a fault.
+const maxResponseBytes = 16 << 20
+
+// record forwards the exchange, appends it to the cassette, then answers
+// the client with the upstream response.
+func (s *Server) record(w http.ResponseWriter, ex *exchange) outcome {
+	if !isJSONObject(ex.body) {
+		return s.fail(w, errNotJSON)
+	}
+	auth := ex.r.Header.Get(metering.HeaderAuthorization)
+	if auth == "" {
+		return s.fail(w, &statusError{status: http.StatusForbidden, code: metering.ErrMissingAuthenticationToken,
+			msg: "Missing Authentication Token: metervcr records signed requests only; configure AWS credentials in the client (any key pair works, the proxy re-signs)"})
+	}
+	region := metering.RegionFromAuthorization(auth)
+	if region == "" {
+		region = s.region
+	}
+	out, err := s.upstream.request(ex.r.Context(), ex.r, region, ex.body)
+	if err != nil {
+		return s.fail(w, err)
+	}
+	start := s.now()
+	resp, err := s.transport.RoundTrip(out)
+	if err != nil {
+		return s.fail(w, errUpstream(out, err))
+	}
+	body, err := io.ReadAll(io.LimitReader(resp.Body, maxResponseBytes+1))
+	resp.Body.Close()
+	if err == nil && len(body) > maxResponseBytes {
+		err = fmt.Errorf("response body exceeds %d bytes", maxResponseBytes)
+	}
+	if err != nil {
+		return s.fail(w, errUpstream(out, err))
+	}
+	in := interaction(out, ex.body, resp, body, s.now().Sub(start))
+	s.redactor.Interaction(in)
+	index, err := s.writer.Append(in)
+	if err != nil {
+		return s.fail(w, fmt.Errorf("the exchange was not recorded: %w", err))
+	}
+	writeUpstreamResponse(w, resp, body)
+	return outcome{action: "record", status: resp.StatusCode, index: index}
+}
+
+// errUpstream answers a failure to reach upstream: 502 in the AWS error
+// shape, which SDKs retry.
+func errUpstream(out *http.Request, err error) error {
+	var se *statusError
+	if errors.As(err, &se) {
+		return err
+	}
+	return &statusError{status: http.StatusBadGateway, code: metering.ErrServiceUnavailable,
+		msg: fmt.Sprintf("metervcr could not reach upstream %s for %s: %v; nothing was recorded", out.URL.Host, out.Host, err)}
+}
+
+// interaction builds the cassette entry for an exchange, before redaction.
+// The request is the one sent upstream, with the real host's URL, so that
+// cassettes read the same whichever way the client reached the proxy.
+func interaction(out *http.Request, reqBody []byte, resp *http.Response, respBody []byte, took time.Duration) *cassettes.Interaction {
+	reqHeader := out.Header.Clone()
+	reqURL := *out.URL
+	reqURL.Scheme, reqURL.Host = "https", out.Host
+	respHeader := resp.Header.Clone()
+	respHeader.Del("Content-Encoding") // the transport decompressed the body
+	if respHeader.Get("Content-Length") != "" {
+		respHeader.Set("Content-Length", strconv.Itoa(len(respBody)))
+	}
+	return &cassettes.Interaction{
+		Request: cassettes.Request{
+			Body:    string(reqBody),
+			Form:    map[string][]string{},
+			Headers: reqHeader,
+			URL:     reqURL.String(),
+			Method:  out.Method,
+		},
+		Response: cassettes.Response{
+			Body:     string(respBody),
+			Headers:  respHeader,
+			Status:   resp.Status,
+			Code:     resp.StatusCode,
+			Duration: took.Round(time.Millisecond),
+		},
+	}
+}
+
+// hopHeaders are connection-level response headers that a proxy must not
+// pass on (RFC 9110 §7.6.1).
+var hopHeaders = []string{"Connection", "Keep-Alive", "Proxy-Connection", "Transfer-Encoding", "Upgrade", "Trailer", "Content-Length", "Content-Encoding"}
+
+func writeUpstreamResponse(w http.ResponseWriter, resp *http.Response, body []byte) {
+	h := w.Header()
+	for k, v := range resp.Header {
+		h[k] = append([]string(nil), v...)
+	}
+	for _, k := range hopHeaders {
+		h.Del(k)
+	}
+	h.Set("Content-Length", strconv.Itoa(len(body)))
+	w.WriteHeader(resp.StatusCode)
+	w.Write(body) // a failed write means the client left; the exchange is recorded
+}

@@ -1,0 +1,139 @@
+package proxy
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/metervcr/metervcr/cassettes"
+	"github.com/metervcr/metervcr/cassettes/metering"
+	"github.com/metervcr/metervcr/matcher"
+)
+
+// response is a recorded response ready to serve: its headers are built
+// once at load, not per request.
+type response struct {
+	status int
+	header http.Header
+	body   []byte
+}
+
+// keptHeaders are the recorded response headers replay serves (SPEC
+// "Matching"). Date is never among them: SDKs correct their signing clock
+// from it, so net/http's current Date is sent instead.
+var keptHeaders = []string{"Content-Type", metering.HeaderErrorType, metering.HeaderRequestID}
+
+func (s *Server) initReplay(cfg Config) error {
+	interactions := cfg.Interactions
+	if interactions == nil {
+		if cfg.Cassette == "" {
+			return errors.New("proxy: Config.Cassette or Config.Interactions is required to replay")
+		}
+		c, err := cassettes.Load(cfg.Cassette)
+		if err != nil {
+			return err
+		}
+		interactions = c.Interactions
+	}
+	mc := matcher.Default(nil)
+	if cfg.Match != nil {
+		mc = *cfg.Match
+	}
+	mc.Redactor = cfg.Redactor
+	m, err := matcher.New(mc)
+	if err != nil {
+		return err
+	}
+	ix, err := matcher.NewIndex(m, interactions)
+	if err != nil {
+		return err
+	}
+	s.matcher, s.index = m, ix
+	s.responses = make([]response, len(interactions))
+	for i, in := range interactions {
+		h := http.Header{}
+		for _, k := range keptHeaders {
+			if v := in.Response.Headers.Values(k); len(v) > 0 {
+				h[http.CanonicalHeaderKey(k)] = v
+			}
+		}
+		h.Set("Content-Length", strconv.Itoa(len(in.Response.Body)))
+		s.responses[i] = response{status: in.Response.Code, header: h, body: []byte(in.Response.Body)}
+	}
+	return nil
+}
+
+// replay answers the exchange from the cassette.
+func (s *Server) replay(w http.ResponseWriter, ex *exchange) outcome {
+	n, err := s.matcher.Normalize(matcher.Request{Method: ex.r.Method, URL: ex.r.URL.String(), Header: ex.r.Header, Body: ex.body})
+	if errors.Is(err, matcher.ErrBody) {
+		return s.fail(w, errNotJSON)
+	}
+	if err != nil {
+		return s.fail(w, &statusError{status: http.StatusBadRequest, code: metering.ErrSerialization, msg: err.Error()})
+	}
+	i, err := s.index.Lookup(n)
+	if err != nil {
+		s.mu.Lock()
+		s.misses = append(s.misses, ex.operation)
+		s.mu.Unlock()
+		writeError(w, http.StatusNotFound, metering.ErrNoRecordedInteraction, "metervcr: "+err.Error())
+		return outcome{action: "miss", status: http.StatusNotFound, index: -1}
+	}
+	resp := &s.responses[i]
+	h := w.Header()
+	for k, v := range resp.header {
+		h[k] = v
+	}
+	w.WriteHeader(resp.status)
+	w.Write(resp.body) // a failed write means the client left
+	return outcome{action: "match", status: resp.status, index: i}
+}
+
+// Summary describes a replay run: requests that missed and recorded
+// interactions never served. It is empty in Record.
+type Summary struct {
+	Misses []string // operation of each missed request, in arrival order
+	Unused []Unused
+}
+
+// Unused is a recorded interaction that no request used.
+type Unused struct {
+	Index     int
+	Operation string
+}
+
+// Summary returns what the replay run has served so far.
+func (s *Server) Summary() Summary {
+	if s.index == nil {
+		return Summary{}
+	}
+	var sum Summary
+	s.mu.Lock()
+	sum.Misses = append(sum.Misses, s.misses...)
+	s.mu.Unlock()
+	for _, i := range s.index.Unused() {
+		sum.Unused = append(sum.Unused, Unused{Index: i, Operation: s.index.Recorded(i).Operation})
+	}
+	return sum
+}
+
+// String prints the summary on a few lines for people.
+func (sum Summary) String() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%d request(s) missed", len(sum.Misses))
+	if len(sum.Misses) > 0 {
+		fmt.Fprintf(&b, " (%s)", strings.Join(sum.Misses, ", "))
+	}
+	fmt.Fprintf(&b, "; %d recorded interaction(s) never used", len(sum.Unused))
+	if len(sum.Unused) > 0 {
+		parts := make([]string, len(sum.Unused))
+		for i, u := range sum.Unused {
+			parts[i] = fmt.Sprintf("%d %s", u.Index, u.Operation)
+		}
+		fmt.Fprintf(&b, " (%s)", strings.Join(parts, ", "))
+	}
+	return b.String()
+}

@@ -1,0 +1,91 @@
+package proxy
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"net/http"
+	"net/url"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
+
+	"github.com/metervcr/metervcr/cassettes/metering"
+)
+
+// upstream builds requests for the real service, signed with the proxy's
+// own credentials.
+type upstream struct {
+	base        *url.URL // dial override; nil dials the real host
+	credentials aws.CredentialsProvider
+	signer      v4.HTTPSigner
+	now         func() time.Time
+}
+
+// dropHeaders are removed from the client's request before re-signing:
+// its signature and credentials (made for the proxy's address, and never to
+// be sent upstream), hop-by-hop headers, and Accept-Encoding so that the
+// transport negotiates and undoes compression itself.
+var dropHeaders = []string{
+	metering.HeaderAuthorization, metering.HeaderDate, metering.HeaderSecurityToken, metering.HeaderContentSHA256,
+	"Host", "Content-Length", "Accept-Encoding", "Connection", "Keep-Alive", "Proxy-Connection",
+	"Proxy-Authorization", "Te", "Trailer", "Transfer-Encoding", "Upgrade",
+}
+
+// request returns the upstream request for a client request of region,
+// re-signed for the real host. The real host is also the Host header when
+// the dial goes to base instead.
+func (u *upstream) request(ctx context.Context, client *http.Request, region string, body []byte) (*http.Request, error) {
+	host := metering.Host(region)
+	target := url.URL{Scheme: "https", Host: host, Path: client.URL.Path}
+	if target.Path == "" {
+		target.Path = "/"
+	}
+	if u.base != nil {
+		target.Scheme, target.Host = u.base.Scheme, u.base.Host
+		target.Path = singleJoin(u.base.Path, target.Path)
+	}
+	out, err := http.NewRequestWithContext(ctx, http.MethodPost, target.String(), bytes.NewReader(body))
+	if err != nil {
+		return nil, err
+	}
+	out.Host = host
+	out.Header = client.Header.Clone()
+	for _, h := range dropHeaders {
+		out.Header.Del(h)
+	}
+	if err := u.sign(ctx, out, region, body); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// sign signs r with SigV4 for the signing name aws-marketplace.
+func (u *upstream) sign(ctx context.Context, r *http.Request, region string, body []byte) error {
+	creds, err := u.credentials.Retrieve(ctx)
+	if err != nil {
+		return &statusError{status: http.StatusInternalServerError, code: "InternalFailure",
+			msg: "metervcr has no AWS credentials to sign the upstream request (" + err.Error() +
+				"); give the proxy credentials through the standard AWS chain, e.g. AWS_PROFILE or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY"}
+	}
+	sum := sha256.Sum256(body)
+	if err := u.signer.SignHTTP(ctx, creds, r, hex.EncodeToString(sum[:]), metering.SigningName, region, u.now().UTC()); err != nil {
+		return fmt.Errorf("signing upstream request: %w", err)
+	}
+	return nil
+}
+
+func singleJoin(a, b string) string {
+	switch {
+	case a == "" || a == "/":
+		return b
+	case a[len(a)-1] == '/' && b != "" && b[0] == '/':
+		return a + b[1:]
+	case a[len(a)-1] != '/' && (b == "" || b[0] != '/'):
+		return a + "/" + b
+	}
+	return a + b
+}

@@ -1,0 +1,208 @@
+package proxy
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"sync"
+	"time"
+
+	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
+
+	"github.com/metervcr/metervcr/cassettes"
+	"github.com/metervcr/metervcr/cassettes/metering"
+	"github.com/metervcr/metervcr/matcher"
+)
+
+// Server records or replays Marketplace Metering requests. It is an
+// http.Handler, safe for concurrent use.
+type Server struct {
+	mode     Mode
+	region   string
+	maxBody  int64
+	now      func() time.Time
+	log      *slog.Logger
+	redactor *cassettes.Redactor
+
+	// Record.
+	writer    *cassettes.Writer
+	upstream  *upstream
+	transport http.RoundTripper
+
+	// Replay.
+	matcher   *matcher.Matcher
+	index     *matcher.Index
+	responses []response
+
+	mu     sync.Mutex
+	misses []string // operations of missed requests, for the summary
+}
+
+// New validates cfg and returns a Server: in Replay it loads and indexes
+// the cassette, in Record it opens it for appending.
+func New(cfg Config) (*Server, error) {
+	if cfg.Redactor == nil {
+		return nil, errors.New("proxy: Config.Redactor is required")
+	}
+	s := &Server{
+		mode:     cfg.Mode,
+		region:   cfg.Region,
+		maxBody:  cfg.MaxBodyBytes,
+		now:      cfg.Now,
+		log:      cfg.Log,
+		redactor: cfg.Redactor,
+	}
+	if s.region == "" {
+		s.region = metering.DefaultRegion
+	}
+	if s.maxBody <= 0 {
+		s.maxBody = metering.MaxBodyBytes
+	}
+	if s.now == nil {
+		s.now = time.Now
+	}
+	if s.log == nil {
+		s.log = slog.New(slog.DiscardHandler)
+	}
+	var err error
+	switch cfg.Mode {
+	case Record:
+		err = s.initRecord(cfg)
+	case Replay:
+		err = s.initReplay(cfg)
+	default:
+		err = fmt.Errorf("proxy: unknown mode %v", cfg.Mode)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+func (s *Server) initRecord(cfg Config) error {
+	if cfg.Cassette == "" {
+		return errors.New("proxy: Config.Cassette is required to record")
+	}
+	if cfg.Credentials == nil {
+		return errors.New("proxy: Config.Credentials is required to record")
+	}
+	w, err := cassettes.OpenWriter(cfg.Cassette, cfg.Fresh)
+	if err != nil {
+		return err
+	}
+	s.writer = w
+	signer := cfg.Signer
+	if signer == nil {
+		signer = v4.NewSigner()
+	}
+	s.upstream = &upstream{base: cfg.Upstream, credentials: cfg.Credentials, signer: signer, now: s.now}
+	s.transport = cfg.Transport
+	if s.transport == nil {
+		s.transport = defaultTransport()
+	}
+	return nil
+}
+
+// defaultTransport bounds every phase of an upstream call, so a stuck
+// upstream cannot hold a client forever.
+func defaultTransport() http.RoundTripper {
+	t := http.DefaultTransport.(*http.Transport).Clone()
+	t.DialContext = (&net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}).DialContext
+	t.TLSHandshakeTimeout = 10 * time.Second
+	t.ResponseHeaderTimeout = 60 * time.Second
+	t.MaxIdleConnsPerHost = 64
+	return t
+}
+
+// Mode returns the server's mode.
+func (s *Server) Mode() Mode { return s.mode }
+
+// Cassette returns the path of the cassette being recorded, "" in Replay.
+func (s *Server) Cassette() string {
+	if s.writer == nil {
+		return ""
+	}
+	return s.writer.Path()
+}
+
+// exchange is one request on its way through the server.
+type exchange struct {
+	r         *http.Request
+	operation string
+	body      []byte
+}
+
+// outcome is what happened to an exchange, for the request log.
+type outcome struct {
+	action string // "match", "record", "miss", "error"
+	status int
+	index  int // interaction index, -1 when none
+}
+
+// ServeHTTP reads the request, then records or replays it, and logs one
+// line.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	start := time.Now()
+	ex, err := s.read(w, r)
+	var out outcome
+	switch {
+	case err != nil:
+		out = s.fail(w, err)
+	case s.mode == Record:
+		out = s.record(w, ex)
+	default:
+		out = s.replay(w, ex)
+	}
+	op := "-"
+	if ex != nil {
+		op = ex.operation
+	}
+	attrs := []any{"op", op, "action", out.action, "status", out.status, "latency", time.Since(start).Round(time.Microsecond)}
+	if out.index >= 0 {
+		attrs = append(attrs, "interaction", out.index)
+	}
+	s.log.Info("request", attrs...)
+}
+
+// read buffers the body within the size limit and checks that the request
+// names a Metering operation with POST. The body is parsed later, once: by
+// the matcher in replay, by isJSONObject in record.
+func (s *Server) read(w http.ResponseWriter, r *http.Request) (*exchange, error) {
+	ex := &exchange{r: r, operation: r.Header.Get(metering.HeaderTarget)}
+	if r.ContentLength > s.maxBody {
+		return ex, errTooLarge(s.maxBody)
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, s.maxBody))
+	var tooLarge *http.MaxBytesError
+	if errors.As(err, &tooLarge) {
+		return ex, errTooLarge(s.maxBody)
+	}
+	if err != nil {
+		return ex, &statusError{status: http.StatusBadRequest, code: metering.ErrSerialization, msg: "reading request body: " + err.Error()}
+	}
+	ex.body = body
+	op, ok := metering.OperationFromTarget(ex.operation)
+	if !ok {
+		return ex, errUnknownOperation(ex.operation)
+	}
+	ex.operation = op
+	if r.Method != http.MethodPost {
+		return ex, &statusError{status: http.StatusMethodNotAllowed, code: metering.ErrUnknownOperation,
+			msg: fmt.Sprintf("Marketplace Metering accepts only POST, got %s", r.Method)}
+	}
+	return ex, nil
+}
+
+// errNotJSON answers a body that is not a JSON object, as the service does.
+var errNotJSON = &statusError{status: http.StatusBadRequest, code: metering.ErrSerialization,
+	msg: "request body is not a JSON object; Marketplace Metering takes application/x-amz-json-1.1 bodies"}
+
+// isJSONObject reports whether b holds exactly one JSON object.
+func isJSONObject(b []byte) bool {
+	doc, err := cassettes.DecodeJSON(b)
+	_, ok := doc.(map[string]any)
+	return err == nil && ok
+}
