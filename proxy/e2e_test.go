@@ -242,3 +242,36 @@ func TestReplayServesCurrentDate(t *testing.T) {
 		t.Fatalf("replayed response lost recorded status or headers: %d %v", resp.StatusCode, resp.Header)
 	}
 }
+
+// TestRecordSignsForTheClientsRegion checks that the region comes from the
+// client's credential scope and that --upstream keeps the real Host.
+func TestRecordSignsForTheClientsRegion(t *testing.T) {
+	t.Parallel()
+	fake := fakeaws.New(fakeaws.Config{})
+	hosts := make(chan string, 1)
+	upstream := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		hosts <- r.Host
+		fake.ServeHTTP(w, r)
+	}))
+	defer upstream.Close()
+	path := cassettePath(t)
+	_, rec := startRecorder(t, path, upstream, testKey)
+	c := mm.NewFromConfig(aws.Config{Region: "eu-west-1", Credentials: client(rec.URL, clientCreds).Options().Credentials},
+		func(o *mm.Options) { o.BaseEndpoint = aws.String(rec.URL); o.RetryMaxAttempts = 1 })
+	if _, err := c.RegisterUsage(context.Background(), &mm.RegisterUsageInput{ProductCode: aws.String(cassettes.DemoProduct), PublicKeyVersion: aws.Int32(1)}); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := <-hosts, "metering.marketplace.eu-west-1.amazonaws.com"; got != want {
+		t.Errorf("upstream saw Host %q, want %q", got, want)
+	}
+	if seen := fake.Requests(); len(seen) != 1 || seen[0].Region != "eu-west-1" {
+		t.Errorf("fake saw %+v, want one request signed for eu-west-1", seen)
+	}
+	c2, err := cassettes.Load(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := c2.Interactions[0].Request.URL; got != "https://metering.marketplace.eu-west-1.amazonaws.com/" {
+		t.Errorf("recorded URL %q, want the real host's", got)
+	}
+}
