@@ -33,7 +33,6 @@ type Request = cassette.Request
 // Response is the recorded response of an Interaction.
 type Response = cassette.Response
 
-
 // ErrNotFound reports a cassette file that does not exist.
 var ErrNotFound = errors.New("cassette not found")
 
