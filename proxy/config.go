@@ -1,6 +1,7 @@
 package proxy
 
 import (
+	"crypto/x509"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -72,8 +73,20 @@ type Config struct {
 	// Signer re-signs upstream requests. Nil means the SDK's v4 signer.
 	Signer v4.HTTPSigner
 	// Transport sends upstream requests. Nil means a clone of
-	// http.DefaultTransport with bounded timeouts.
+	// http.DefaultTransport with bounded timeouts that verifies TLS against
+	// UpstreamRoots.
 	Transport http.RoundTripper
+	// UpstreamRoots verifies upstream TLS when Transport is nil. Nil means
+	// the system roots.
+	UpstreamRoots *x509.CertPool
+
+	// CA intercepts HTTPS to Metering hosts in forward-proxy mode
+	// (HTTPS_PROXY). Nil disables forward-proxy mode: CONNECT and
+	// absolute-URL requests are then refused.
+	CA *CA
+	// ConnectPorts are the ports CONNECT may reach. Nil means 443 only, so
+	// the proxy never relays to arbitrary ports.
+	ConnectPorts []string
 
 	// Redactor protects secrets before they reach disk and is applied by
 	// the matcher to incoming requests. Required.

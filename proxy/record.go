@@ -1,11 +1,13 @@
 package proxy
 
 import (
+	"compress/gzip"
 	"errors"
 	"fmt"
 	"io"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/metervcr/metervcr/cassettes"
@@ -18,20 +20,11 @@ const maxResponseBytes = 16 << 20
 
 // record forwards the exchange, appends it to the cassette, then answers
 // the client with the upstream response.
-func (s *Server) record(w http.ResponseWriter, ex *exchange) outcome {
+func (s *Server) record(w http.ResponseWriter, ex *exchange, intercepted bool) outcome {
 	if !isJSONObject(ex.body) {
 		return s.fail(w, errNotJSON)
 	}
-	auth := ex.r.Header.Get(metering.HeaderAuthorization)
-	if auth == "" {
-		return s.fail(w, &statusError{status: http.StatusForbidden, code: metering.ErrMissingAuthenticationToken,
-			msg: "Missing Authentication Token: metervcr records signed requests only; configure AWS credentials in the client (any key pair works, the proxy re-signs)"})
-	}
-	region := metering.RegionFromAuthorization(auth)
-	if region == "" {
-		region = s.region
-	}
-	out, err := s.upstream.request(ex.r.Context(), ex.r, region, ex.body)
+	out, err := s.outbound(ex, intercepted)
 	if err != nil {
 		return s.fail(w, err)
 	}
@@ -40,11 +33,7 @@ func (s *Server) record(w http.ResponseWriter, ex *exchange) outcome {
 	if err != nil {
 		return s.fail(w, errUpstream(out, err))
 	}
-	body, err := io.ReadAll(io.LimitReader(resp.Body, maxResponseBytes+1))
-	resp.Body.Close()
-	if err == nil && len(body) > maxResponseBytes {
-		err = fmt.Errorf("response body exceeds %d bytes", maxResponseBytes)
-	}
+	body, err := readBody(resp)
 	if err != nil {
 		return s.fail(w, errUpstream(out, err))
 	}
@@ -56,6 +45,46 @@ func (s *Server) record(w http.ResponseWriter, ex *exchange) outcome {
 	}
 	writeUpstreamResponse(w, resp, body)
 	return outcome{action: "record", status: resp.StatusCode, index: index}
+}
+
+// outbound returns the request to send upstream. An intercepted request
+// was signed by the client for the real host and goes out as it came; an
+// endpoint-mode request was signed for the proxy's address and is re-signed
+// for the real host of the region in its credential scope.
+func (s *Server) outbound(ex *exchange, intercepted bool) (*http.Request, error) {
+	if intercepted {
+		return s.upstream.passthrough(ex.r.Context(), ex.r, ex.body)
+	}
+	auth := ex.r.Header.Get(metering.HeaderAuthorization)
+	if auth == "" {
+		return nil, &statusError{status: http.StatusForbidden, code: metering.ErrMissingAuthenticationToken,
+			msg: "Missing Authentication Token: metervcr records signed requests only; configure AWS credentials in the client (any key pair works, the proxy re-signs)"}
+	}
+	region := metering.RegionFromAuthorization(auth)
+	if region == "" {
+		region = s.region
+	}
+	return s.upstream.request(ex.r.Context(), ex.r, region, ex.body)
+}
+
+// readBody reads an upstream response body within maxResponseBytes,
+// undoing gzip when the client asked for it itself (the transport undoes
+// it only when it asked).
+func readBody(resp *http.Response) ([]byte, error) {
+	defer resp.Body.Close()
+	var r io.Reader = resp.Body
+	if strings.EqualFold(resp.Header.Get("Content-Encoding"), "gzip") {
+		zr, err := gzip.NewReader(resp.Body)
+		if err != nil {
+			return nil, fmt.Errorf("gzip response: %w", err)
+		}
+		r = zr
+	}
+	body, err := io.ReadAll(io.LimitReader(r, maxResponseBytes+1))
+	if err == nil && len(body) > maxResponseBytes {
+		err = fmt.Errorf("response body exceeds %d bytes", maxResponseBytes)
+	}
+	return body, err
 }
 
 // errUpstream answers a failure to reach upstream: 502 in the AWS error

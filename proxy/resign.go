@@ -31,8 +31,7 @@ type upstream struct {
 // transport negotiates and undoes compression itself.
 var dropHeaders = []string{
 	metering.HeaderAuthorization, metering.HeaderDate, metering.HeaderSecurityToken, metering.HeaderContentSHA256,
-	"Host", "Content-Length", "Accept-Encoding", "Connection", "Keep-Alive", "Proxy-Connection",
-	"Proxy-Authorization", "Te", "Trailer", "Transfer-Encoding", "Upgrade",
+	"Host", "Content-Length", "Accept-Encoding",
 }
 
 // request returns the upstream request for a client request of region,
@@ -57,11 +56,40 @@ func (u *upstream) request(ctx context.Context, client *http.Request, region str
 	for _, h := range dropHeaders {
 		out.Header.Del(h)
 	}
+	for _, h := range hopByHop {
+		out.Header.Del(h)
+	}
 	if err := u.sign(ctx, out, region, body); err != nil {
 		return nil, err
 	}
 	return out, nil
 }
+
+// passthrough returns the upstream request for an intercepted client
+// request: the client signed it for the real host, so every header it sent
+// (signed or not) goes out unchanged but for hop-by-hop ones; the dial goes
+// to base when set.
+func (u *upstream) passthrough(ctx context.Context, client *http.Request, body []byte) (*http.Request, error) {
+	target := url.URL{Scheme: "https", Host: client.Host, Path: client.URL.Path, RawQuery: client.URL.RawQuery}
+	if u.base != nil {
+		target.Scheme, target.Host = u.base.Scheme, u.base.Host
+		target.Path = singleJoin(u.base.Path, target.Path)
+	}
+	out, err := http.NewRequestWithContext(ctx, client.Method, target.String(), bytes.NewReader(body))
+	if err != nil {
+		return nil, err
+	}
+	out.Host = client.Host
+	out.Header = client.Header.Clone()
+	for _, h := range hopByHop {
+		out.Header.Del(h)
+	}
+	return out, nil
+}
+
+// hopByHop are connection-level request headers a proxy must not pass on
+// (RFC 9110 §7.6.1).
+var hopByHop = []string{"Connection", "Keep-Alive", "Proxy-Connection", "Proxy-Authorization", "Te", "Trailer", "Transfer-Encoding", "Upgrade"}
 
 // sign signs r with SigV4 for the signing name aws-marketplace.
 func (u *upstream) sign(ctx context.Context, r *http.Request, region string, body []byte) error {

@@ -1,6 +1,8 @@
 package proxy
 
 import (
+	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"io"
@@ -31,6 +33,9 @@ type Server struct {
 	writer    *cassettes.Writer
 	upstream  *upstream
 	transport http.RoundTripper
+
+	// Forward-proxy mode; nil when Config.CA is nil.
+	forward http.Handler
 
 	// Replay.
 	matcher   *matcher.Matcher
@@ -79,6 +84,13 @@ func New(cfg Config) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
+	if cfg.CA != nil {
+		ports := cfg.ConnectPorts
+		if ports == nil {
+			ports = []string{"443"}
+		}
+		s.forward = s.forwardProxy(cfg.CA, ports)
+	}
 	return s, nil
 }
 
@@ -101,15 +113,18 @@ func (s *Server) initRecord(cfg Config) error {
 	s.upstream = &upstream{base: cfg.Upstream, credentials: cfg.Credentials, signer: signer, now: s.now}
 	s.transport = cfg.Transport
 	if s.transport == nil {
-		s.transport = defaultTransport()
+		s.transport = defaultTransport(cfg.UpstreamRoots)
 	}
 	return nil
 }
 
 // defaultTransport bounds every phase of an upstream call, so a stuck
 // upstream cannot hold a client forever.
-func defaultTransport() http.RoundTripper {
+func defaultTransport(roots *x509.CertPool) http.RoundTripper {
 	t := http.DefaultTransport.(*http.Transport).Clone()
+	// Never through HTTPS_PROXY: it may point at this very proxy.
+	t.Proxy = nil
+	t.TLSClientConfig = &tls.Config{RootCAs: roots, MinVersion: tls.VersionTLS12}
 	t.DialContext = (&net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}).DialContext
 	t.TLSHandshakeTimeout = 10 * time.Second
 	t.ResponseHeaderTimeout = 60 * time.Second
@@ -142,9 +157,25 @@ type outcome struct {
 	index  int // interaction index, -1 when none
 }
 
-// ServeHTTP reads the request, then records or replays it, and logs one
-// line.
+// ServeHTTP serves both modes of the one listener: CONNECT and
+// absolute-URL requests are forward-proxy traffic, anything else is a
+// client that uses the proxy as its endpoint.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if r.Method == http.MethodConnect || r.URL.IsAbs() {
+		if s.forward == nil {
+			http.Error(w, "metervcr: forward-proxy mode is off (no CA configured); send requests to this address as an endpoint instead", http.StatusBadGateway)
+			return
+		}
+		s.forward.ServeHTTP(w, r)
+		return
+	}
+	s.serve(w, r, false)
+}
+
+// serve reads the request, then records or replays it, and logs one line.
+// intercepted requests came through HTTPS_PROXY to the real host and keep
+// their own signature.
+func (s *Server) serve(w http.ResponseWriter, r *http.Request, intercepted bool) {
 	start := time.Now()
 	ex, err := s.read(w, r)
 	var out outcome
@@ -152,7 +183,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case err != nil:
 		out = s.fail(w, err)
 	case s.mode == Record:
-		out = s.record(w, ex)
+		out = s.record(w, ex, intercepted)
 	default:
 		out = s.replay(w, ex)
 	}

@@ -1,0 +1,148 @@
+package proxy
+
+import (
+	"bytes"
+	"context"
+	"crypto/tls"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/elazarl/goproxy"
+
+	"github.com/metervcr/metervcr/cassettes/metering"
+)
+
+// forwardProxy builds the HTTPS_PROXY front of the server with goproxy:
+// CONNECTs to Metering hosts are intercepted with the server's CA and the
+// requests inside run through the same handler as endpoint mode; CONNECTs
+// to other hosts are tunnelled untouched while recording and refused with
+// 502 while replaying.
+func (s *Server) forwardProxy(ca *CA, ports []string) *goproxy.ProxyHttpServer {
+	fp := goproxy.NewProxyHttpServer()
+	fp.Logger = slogPrinter{s.log}
+	fp.Verbose = false
+	// The proxy's own environment may well hold HTTPS_PROXY pointing at the
+	// proxy itself (a user who exported it in the same shell): dial
+	// directly, never through the environment.
+	dialer := &net.Dialer{Timeout: 10 * time.Second}
+	fp.ConnectDial = dialer.Dial
+	fp.Tr = &http.Transport{DialContext: dialer.DialContext, TLSHandshakeTimeout: 10 * time.Second}
+	fp.NonproxyHandler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { s.serve(w, r, false) })
+
+	mitm := &goproxy.ConnectAction{Action: goproxy.ConnectMitm, TLSConfig: func(host string, _ *goproxy.ProxyCtx) (*tls.Config, error) {
+		cert, err := ca.Certificate(host)
+		if err != nil {
+			return nil, err
+		}
+		return &tls.Config{Certificates: []tls.Certificate{*cert}, MinVersion: tls.VersionTLS12}, nil
+	}}
+	tunnel := &goproxy.ConnectAction{Action: goproxy.ConnectAccept}
+	fp.OnRequest().HandleConnectFunc(func(host string, ctx *goproxy.ProxyCtx) (*goproxy.ConnectAction, string) {
+		hostname, port, err := net.SplitHostPort(host)
+		if err != nil {
+			hostname, port = host, "443"
+		}
+		if !slices.Contains(ports, port) {
+			// Metering is HTTPS on 443; anything else would make the proxy
+			// a relay to arbitrary ports.
+			ctx.Resp = textResponse(ctx.Req, http.StatusForbidden, fmt.Sprintf("metervcr tunnels only to port %s, not %s", strings.Join(ports, ", "), host))
+			return rejectWithResponse, host
+		}
+		if _, ok := metering.ParseHost(hostname); ok {
+			return mitm, host
+		}
+		if s.mode == Record {
+			s.log.Info("tunnel", "host", host)
+			return tunnel, host
+		}
+		s.log.Info("refused", "host", host, "status", http.StatusBadGateway)
+		ctx.Resp = textResponse(ctx.Req, http.StatusBadGateway,
+			fmt.Sprintf("metervcr is replaying and reaches no network: CONNECT to %s refused (only Metering hosts are served)", hostname))
+		return rejectWithResponse, host
+	})
+	fp.OnRequest().DoFunc(func(r *http.Request, ctx *goproxy.ProxyCtx) (*http.Request, *http.Response) {
+		if _, ok := metering.ParseHost(r.Host); ok {
+			buf := newResponseBuffer()
+			s.serve(buf, r, r.URL.Scheme == "https")
+			return r, buf.response(r)
+		}
+		if s.mode == Record {
+			return r, nil // plain HTTP to another host: passed on, never recorded
+		}
+		return r, textResponse(r, http.StatusBadGateway,
+			fmt.Sprintf("metervcr is replaying and reaches no network: request to %s refused", r.Host))
+	})
+	return fp
+}
+
+var rejectWithResponse = &goproxy.ConnectAction{Action: goproxy.ConnectReject}
+
+func textResponse(r *http.Request, status int, msg string) *http.Response {
+	body := msg + "\n"
+	return &http.Response{
+		StatusCode:    status,
+		Status:        strconv.Itoa(status) + " " + http.StatusText(status),
+		Proto:         "HTTP/1.1",
+		ProtoMajor:    1,
+		ProtoMinor:    1,
+		Header:        http.Header{"Content-Type": {"text/plain; charset=utf-8"}},
+		Body:          io.NopCloser(bytes.NewBufferString(body)),
+		ContentLength: int64(len(body)),
+		Request:       r,
+	}
+}
+
+// responseBuffer is an http.ResponseWriter that keeps the response, for
+// handing the server's answer to goproxy as an *http.Response.
+type responseBuffer struct {
+	header http.Header
+	status int
+	body   bytes.Buffer
+}
+
+func newResponseBuffer() *responseBuffer { return &responseBuffer{header: http.Header{}} }
+
+func (b *responseBuffer) Header() http.Header { return b.header }
+
+func (b *responseBuffer) WriteHeader(status int) {
+	if b.status == 0 {
+		b.status = status
+	}
+}
+
+func (b *responseBuffer) Write(p []byte) (int, error) {
+	b.WriteHeader(http.StatusOK)
+	return b.body.Write(p)
+}
+
+func (b *responseBuffer) response(r *http.Request) *http.Response {
+	b.WriteHeader(http.StatusOK)
+	if b.header.Get("Date") == "" {
+		b.header.Set("Date", time.Now().UTC().Format(http.TimeFormat))
+	}
+	return &http.Response{
+		StatusCode:    b.status,
+		Status:        strconv.Itoa(b.status) + " " + http.StatusText(b.status),
+		Proto:         "HTTP/1.1",
+		ProtoMajor:    1,
+		ProtoMinor:    1,
+		Header:        b.header,
+		Body:          io.NopCloser(&b.body),
+		ContentLength: int64(b.body.Len()),
+		Request:       r,
+	}
+}
+
+// slogPrinter routes goproxy's warnings to the server's logger.
+type slogPrinter struct{ log *slog.Logger }
+
+func (p slogPrinter) Printf(format string, v ...any) {
+	p.log.Log(context.Background(), slog.LevelDebug, "goproxy: "+fmt.Sprintf(format, v...))
+}
