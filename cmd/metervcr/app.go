@@ -57,6 +57,7 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 		Commands: []*cli.Command{
 			recordCommand(stderr),
 			replayCommand(stderr),
+			caCommand(stdout),
 			versionCommand(stdout),
 		},
 	}
@@ -74,7 +75,7 @@ func listenFlag() cli.Flag {
 func caDirFlag() cli.Flag {
 	return &cli.StringFlag{
 		Name: "ca-dir", Value: defaultStateDir(), EnvVars: []string{"METERVCR_CA_DIR"},
-		Usage: "directory for metervcr's local state: the placeholder key (redaction.key) that makes redacted values stable across recordings",
+		Usage: "directory for metervcr's local state: the CA of forward-proxy mode (ca.pem, ca-key.pem) and the placeholder key (redaction.key) that keeps redacted values stable across recordings",
 	}
 }
 

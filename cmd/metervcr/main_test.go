@@ -235,3 +235,20 @@ func TestReplayDemoAndGracefulShutdown(t *testing.T) {
 		}
 	}
 }
+
+func TestCAInit(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "state")
+	code, out, stderr := runApp(t, "ca", "init", "--ca-dir", dir)
+	if code != 0 || !strings.Contains(out, filepath.Join(dir, "ca.pem")) || !strings.Contains(out, "AWS_CA_BUNDLE=") {
+		t.Fatalf("ca init: exit %d\n%s%s", code, out, stderr)
+	}
+	st, err := os.Stat(filepath.Join(dir, "ca-key.pem"))
+	if err != nil || st.Mode().Perm() != 0o600 {
+		t.Fatalf("ca-key.pem: %v, mode %v, want 0600", err, st.Mode().Perm())
+	}
+	os.Chmod(filepath.Join(dir, "ca-key.pem"), 0o644)
+	code, _, stderr = runApp(t, "replay", "--ca-dir", dir)
+	if code != exitUsage || !strings.Contains(stderr, "chmod 600") {
+		t.Fatalf("replay with a world-readable CA key: exit %d, stderr %s; want 2 and how to fix it", code, stderr)
+	}
+}

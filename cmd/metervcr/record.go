@@ -37,6 +37,7 @@ func recordCommand(stderr io.Writer) *cli.Command {
 			caDirFlag(),
 			&cli.BoolFlag{Name: "fresh", EnvVars: []string{"METERVCR_FRESH"},
 				Usage: "start an empty cassette instead of appending to an existing one"},
+			upstreamCAFlag(),
 		},
 		Action: func(c *cli.Context) error {
 			log := newLogger(stderr)
@@ -60,15 +61,25 @@ func recordCommand(stderr io.Writer) *cli.Command {
 			if err != nil {
 				return usageError("%v", err)
 			}
+			ca, err := loadCA(c.String("ca-dir"))
+			if err != nil {
+				return err
+			}
+			roots, err := upstreamRoots(c.String("upstream-ca"))
+			if err != nil {
+				return err
+			}
 			srv, err := proxy.New(proxy.Config{
-				Mode:        proxy.Record,
-				Cassette:    c.String("cassette"),
-				Fresh:       c.Bool("fresh"),
-				Upstream:    upstream,
-				Region:      c.String("region"),
-				Credentials: creds,
-				Redactor:    redactor,
-				Log:         log,
+				CA:            ca,
+				UpstreamRoots: roots,
+				Mode:          proxy.Record,
+				Cassette:      c.String("cassette"),
+				Fresh:         c.Bool("fresh"),
+				Upstream:      upstream,
+				Region:        c.String("region"),
+				Credentials:   creds,
+				Redactor:      redactor,
+				Log:           log,
 			})
 			if err != nil {
 				return loadError(c.String("cassette"), err)
@@ -79,7 +90,7 @@ func recordCommand(stderr io.Writer) *cli.Command {
 					target = upstream.String()
 				}
 				fmt.Fprintf(stderr, "metervcr: recording to %s (forwarding to %s) on %s\n", srv.Cassette(), target, u)
-				fmt.Fprintf(stderr, "metervcr: point clients at it: aws --endpoint-url %s ...  or  export AWS_ENDPOINT_URL_MARKETPLACE_METERING=%s\n", u, u)
+				printHowToConnect(stderr, u, ca)
 			})
 		},
 	}

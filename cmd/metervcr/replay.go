@@ -49,13 +49,16 @@ func replayCommand(stderr io.Writer) *cli.Command {
 				return usageError("%v", err)
 			}
 			cfg.Redactor = redactor
+			if cfg.CA, err = loadCA(c.String("ca-dir")); err != nil {
+				return err
+			}
 			srv, err := proxy.New(cfg)
 			if err != nil {
 				return loadError(cfg.Cassette, err)
 			}
 			err = serve(c.Context, c.String("listen"), srv, log, func(u string) {
 				fmt.Fprintf(stderr, "metervcr: replaying %s on %s\n", name, u)
-				fmt.Fprintf(stderr, "metervcr: point clients at it: aws --endpoint-url %s ...  or  export AWS_ENDPOINT_URL_MARKETPLACE_METERING=%s\n", u, u)
+				printHowToConnect(stderr, u, cfg.CA)
 				if cfg.Cassette == "" {
 					fmt.Fprintf(stderr, "metervcr: try:\n  AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test aws --region us-east-1 --endpoint-url %s \\\n"+
 						"    meteringmarketplace meter-usage --product-code %s --usage-dimension %s --usage-quantity %d --timestamp $(date +%%s)\n",
