@@ -42,6 +42,9 @@ type Cassette struct {
 	Path string
 	// Interactions in recorded order.
 	Interactions []*Interaction
+	// Warnings say what Load repaired: a last interaction cut off by an
+	// interrupted write is dropped (it was never answered).
+	Warnings []string
 }
 
 // file is the on-disk document: the fields go-vcr v2 writes, in its order.
@@ -70,12 +73,69 @@ func Load(path string) (*Cassette, error) {
 	if err != nil {
 		return nil, err
 	}
-	c, err := Parse(data)
+	c, err := parseRecovering(data)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	c.Path = path
 	return c, nil
+}
+
+// itemStart begins every interaction in the canonical layout; itemEnd
+// begins the last line of every complete one.
+const (
+	itemStart = "\n    - request:\n"
+	itemEnd   = "        duration: "
+)
+
+// parseRecovering parses a cassette written by Writer, which appends one
+// item at a time: when the last item is torn (the process died in the
+// middle of a write), it is dropped with a warning.
+func parseRecovering(data []byte) (*Cassette, error) {
+	c, err := Parse(data)
+	if err == nil && !torn(data) {
+		return c, nil
+	}
+	// The file is whole up to the end of the last complete item.
+	end := len(header)
+	for rest := data; ; {
+		i := bytes.LastIndex(rest, []byte("\n"+itemEnd))
+		if i < 0 {
+			break
+		}
+		if nl := bytes.IndexByte(rest[i+1:], '\n'); nl >= 0 {
+			end = i + 1 + nl + 1
+			break
+		}
+		rest = rest[:i] // that last line is itself cut: look further back
+	}
+	if end > len(data) || !bytes.HasPrefix(data, []byte(header)) {
+		return c, err
+	}
+	good, perr := Parse(data[:end])
+	if perr != nil {
+		if err == nil {
+			return c, nil // not a torn append: keep what parsed
+		}
+		return nil, err
+	}
+	good.Warnings = append(good.Warnings, fmt.Sprintf(
+		"interaction %d was cut off by an interrupted write (%d bytes) and is ignored; it was never answered",
+		len(good.Interactions), len(data)-end))
+	return good, nil
+}
+
+// torn reports whether data, in the canonical layout, ends inside an
+// interaction rather than after its last line.
+func torn(data []byte) bool {
+	if !bytes.Contains(data, []byte(itemStart)) {
+		return false
+	}
+	if !bytes.HasSuffix(data, []byte("\n")) {
+		return true
+	}
+	last := data[bytes.LastIndexByte(data[:len(data)-1], '\n')+1:]
+	return !bytes.HasPrefix(last, []byte(itemEnd))
 }
 
 // Parse decodes a cassette document and checks that it is one metervcr can

@@ -1,52 +1,115 @@
 package cassettes
 
 import (
+	"bytes"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
 	"sync"
 )
 
-// Writer appends interactions to a cassette file durably. Each Append
-// returns only once the new file is on disk (written to a temporary file in
-// the same directory, synced, renamed over the cassette, directory synced),
-// so a process killed at any moment leaves a cassette that loads and holds
-// every interaction whose Append returned. A Writer is safe for concurrent
-// use; appends are applied in call order.
+// Writer appends interactions to a cassette file durably. Append returns
+// only once its interaction is on disk (written and fdatasync'd), so a
+// process killed at any moment leaves a cassette holding every interaction
+// whose Append returned. Concurrent appends are committed together, one
+// write and one sync for all of them (group commit), so recording many
+// clients at once does not queue behind the disk. A write that fails (disk
+// full, read-only folder) is cut off again and reported to every caller
+// whose interaction it held; nothing committed before is touched.
+//
+// The file is append-only: each interaction is one YAML list item added at
+// the end. A process killed in the middle of a write can leave a torn last
+// item; Load detects and drops it (it was never acknowledged), and
+// OpenWriter repairs the file before appending.
 type Writer struct {
-	path string
+	path     string
+	fresh    bool     // replace the file with an empty cassette on first commit
+	warnings []string // what OpenWriter repaired
 
 	mu      sync.Mutex
-	encoded [][]byte // one YAML list item per interaction, in order
-	size    int
+	f       appendFile // nil until the first Append creates or opens the file
+	size    int64      // bytes committed
+	n       int        // interactions committed
+	cur     *batch     // appends waiting for the next commit
+	writing bool       // a caller is committing batches
+}
+
+// appendFile is the part of *os.File the Writer uses; tests put a failing
+// disk behind it.
+type appendFile interface {
+	Write([]byte) (int, error)
+	Sync() error
+	Truncate(size int64) error
+	Close() error
+}
+
+type batch struct {
+	data  []byte
+	count int
+	first int // index of the batch's first interaction, set at commit
+	err   error
+	done  chan struct{}
 }
 
 // OpenWriter prepares to append to the cassette at path (".yaml" appended
-// when missing). An existing cassette is loaded and kept unless fresh is
-// set; a file that is not a valid cassette is an error and is left
-// untouched. Nothing is written until the first Append.
+// when missing). An existing cassette is kept unless fresh is set; one that
+// is not in the canonical layout (written by hand or by another tool, or
+// with a torn last item) is first rewritten atomically in canonical form. A
+// file that is not a valid cassette is an error and is left untouched.
+// Nothing is written for a new cassette until the first Append.
 func OpenWriter(path string, fresh bool) (*Writer, error) {
-	w := &Writer{path: Path(path)}
+	w := &Writer{path: Path(path), fresh: fresh}
 	if fresh {
 		return w, nil
 	}
-	c, err := Load(w.path)
-	switch {
-	case err == nil:
-	case isNotFound(err):
+	data, err := os.ReadFile(w.path)
+	if errors.Is(err, os.ErrNotExist) {
 		return w, nil
-	default:
+	}
+	if err != nil {
 		return nil, err
 	}
-	for _, in := range c.Interactions {
-		b, err := encodeInteraction(in)
-		if err != nil {
-			return nil, err
-		}
-		w.encoded = append(w.encoded, b)
-		w.size += len(b)
+	c, err := parseRecovering(data)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", w.path, err)
 	}
-	return w, nil
+	canonical, err := Encode(c.Interactions)
+	if err != nil {
+		return nil, err
+	}
+	if !bytes.Equal(canonical, data) {
+		if err := WriteFileAtomic(w.path, canonical, 0o644); err != nil {
+			return nil, fmt.Errorf("rewriting %s before appending: %w", w.path, err)
+		}
+	}
+	w.n, w.warnings = len(c.Interactions), c.Warnings
+	return w, w.open()
+}
+
+// Warnings says what OpenWriter repaired in the existing cassette.
+func (w *Writer) Warnings() []string { return w.warnings }
+
+// open opens the cassette for appending, creating it with its header when
+// missing or fresh.
+func (w *Writer) open() error {
+	if _, err := os.Stat(w.path); w.fresh || errors.Is(err, os.ErrNotExist) {
+		if err := WriteFileAtomic(w.path, []byte(header), 0o644); err != nil {
+			return fmt.Errorf("creating cassette %s: %w", w.path, err)
+		}
+		w.fresh = false
+	}
+	f, err := os.OpenFile(w.path, os.O_WRONLY|os.O_APPEND, 0)
+	if err != nil {
+		return fmt.Errorf("opening cassette %s: %w", w.path, err)
+	}
+	st, err := f.Stat()
+	if err != nil {
+		f.Close()
+		return err
+	}
+	w.f, w.size = f, st.Size()
+	return nil
 }
 
 // Path returns the cassette file the Writer writes.
@@ -56,35 +119,99 @@ func (w *Writer) Path() string { return w.path }
 func (w *Writer) Len() int {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	return len(w.encoded)
+	return w.n
 }
 
 // Append adds in at the end of the cassette and returns its index once it
-// is durably on disk. On error the cassette on disk is unchanged.
+// is durably on disk. On error the cassette on disk holds what it held.
 func (w *Writer) Append(in *Interaction) (int, error) {
-	b, err := encodeInteraction(in)
+	item, err := encodeInteraction(in)
 	if err != nil {
 		return 0, err
 	}
 	w.mu.Lock()
-	defer w.mu.Unlock()
-	if err := w.write(b); err != nil {
-		return 0, fmt.Errorf("saving cassette %s: %w", w.path, err)
+	if w.cur == nil {
+		w.cur = &batch{done: make(chan struct{})}
 	}
-	w.encoded = append(w.encoded, b)
-	w.size += len(b)
-	return len(w.encoded) - 1, nil
+	b := w.cur
+	offset := b.count
+	b.data = append(b.data, item...)
+	b.count++
+	lead := !w.writing
+	w.writing = true
+	w.mu.Unlock()
+
+	if lead {
+		w.commitAll()
+	}
+	<-b.done
+	if b.err != nil {
+		return 0, fmt.Errorf("saving cassette %s: %w", w.path, b.err)
+	}
+	return b.first + offset, nil
 }
 
-// write replaces the file with the current interactions plus extra.
-func (w *Writer) write(extra []byte) error {
-	buf := make([]byte, 0, len(header)+w.size+len(extra))
-	buf = append(buf, header...)
-	for _, b := range w.encoded {
-		buf = append(buf, b...)
+// commitAll commits batches until none is waiting. Only one caller runs it
+// at a time; the others wait on their batch.
+func (w *Writer) commitAll() {
+	for {
+		w.mu.Lock()
+		b := w.cur
+		w.cur = nil
+		if b == nil {
+			w.writing = false
+			w.mu.Unlock()
+			return
+		}
+		b.first = w.n
+		w.mu.Unlock()
+
+		b.err = w.commit(b.data)
+
+		w.mu.Lock()
+		if b.err == nil {
+			w.n += b.count
+		}
+		w.mu.Unlock()
+		close(b.done)
 	}
-	buf = append(buf, extra...)
-	return WriteFileAtomic(w.path, buf, 0o644)
+}
+
+// commit writes data at the end of the file and syncs it. On failure it
+// cuts the file back to its committed size, so that no partial item stays.
+func (w *Writer) commit(data []byte) error {
+	if w.f == nil {
+		if err := w.open(); err != nil {
+			return err
+		}
+	}
+	if _, err := w.f.Write(data); err != nil {
+		return w.rollback(err)
+	}
+	if err := w.f.Sync(); err != nil {
+		return w.rollback(err)
+	}
+	w.size += int64(len(data))
+	return nil
+}
+
+func (w *Writer) rollback(err error) error {
+	if terr := w.f.Truncate(w.size); terr != nil {
+		// The torn item stays; Load drops it and OpenWriter repairs it.
+		return fmt.Errorf("%w (and cutting back the partial write failed: %v)", err, terr)
+	}
+	return err
+}
+
+// Close closes the cassette file. Appends after Close fail.
+func (w *Writer) Close() error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.f == nil {
+		return nil
+	}
+	err := w.f.Close()
+	return err
 }
 
 // WriteFileAtomic replaces the file at path with data: a temporary file in

@@ -36,6 +36,9 @@ func (s *Server) initReplay(cfg Config) error {
 			return err
 		}
 		interactions = c.Interactions
+		for _, msg := range c.Warnings {
+			s.log.Warn("cassette", "cassette", c.Path, "problem", msg)
+		}
 	}
 	mc := matcher.Default(nil)
 	if cfg.Match != nil {

@@ -106,6 +106,9 @@ func (s *Server) initRecord(cfg Config) error {
 		return err
 	}
 	s.writer = w
+	for _, msg := range w.Warnings() {
+		s.log.Warn("repaired cassette", "cassette", w.Path(), "problem", msg)
+	}
 	signer := cfg.Signer
 	if signer == nil {
 		signer = v4.NewSigner()
