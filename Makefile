@@ -3,7 +3,7 @@ GO      ?= go
 BIN     := bin/metervcr
 LISTEN  ?= 127.0.0.1:8089
 
-.PHONY: build run test vet fmt-check bench demo clean
+.PHONY: build run test vet fmt-check js-deps bench demo clean
 
 build:
 	$(GO) build -o $(BIN) ./cmd/metervcr
@@ -13,8 +13,14 @@ run: build
 	./$(BIN) replay --listen $(LISTEN)
 
 ## test: formatting, vet, and every test with the race detector
-test: fmt-check vet
+test: fmt-check vet js-deps
 	$(GO) test -race -count=1 ./...
+
+## js-deps: install the JavaScript SDK that the tests drive, as tests/js/package-lock.json pins it
+JS_DEPS := tests/js/node_modules/.package-lock.json
+js-deps: $(JS_DEPS)
+$(JS_DEPS): tests/js/package.json tests/js/package-lock.json
+	npm ci --prefix tests/js --no-audit --no-fund
 
 vet:
 	$(GO) vet ./...

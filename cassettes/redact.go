@@ -20,9 +20,8 @@ import (
 // stays twelve digits, an ARN stays an ARN), and redacting a placeholder
 // returns it unchanged, so a Redactor can be applied to anything twice.
 type Redactor struct {
-	key     []byte
-	headers []string
-	rules   []bodyRule
+	key []byte
+	policy
 }
 
 type bodyRule struct {
@@ -108,8 +107,10 @@ func (r *Redactor) mac(domain, v string) []byte {
 	return m.Sum(nil)
 }
 
-// Doc redacts the decoded JSON body doc of operation op in place and
-// returns how many values it changed.
+// Doc redacts the decoded JSON body doc of operation op in place (the body
+// rules, then the fields named as credentials or buyer identifiers and the
+// patterns of credentials and account ids in every string, as recording
+// does) and returns how many values it changed.
 func (r *Redactor) Doc(op string, doc any) int {
 	changed := 0
 	for _, rule := range r.rules {
@@ -127,7 +128,7 @@ func (r *Redactor) Doc(op string, doc any) int {
 			}
 		})
 	}
-	return changed
+	return changed + r.scrubDoc(op, doc)
 }
 
 // Body redacts a JSON body of operation op. It returns the body unchanged
@@ -168,14 +169,9 @@ func (r *Redactor) Header(h http.Header) int {
 	return changed
 }
 
-// Interaction redacts an interaction in place (request headers, request and
-// response bodies) and returns how many values it changed.
+// Interaction redacts an interaction in place (headers, URL, form, request
+// and response bodies, error messages included; see Redact) and returns how
+// many values it changed.
 func (r *Redactor) Interaction(in *Interaction) int {
-	op, _ := metering.OperationFromTarget(in.Request.Headers.Get(metering.HeaderTarget))
-	n := r.Header(in.Request.Headers)
-	var c int
-	in.Request.Body, c = r.Body(op, in.Request.Body)
-	n += c
-	in.Response.Body, c = r.Body(op, in.Response.Body)
-	return n + c
+	return len(r.Redact(in))
 }

@@ -12,6 +12,10 @@ import (
 // in recorded order, and the last one keeps being served. An Index is safe
 // for concurrent use.
 type Index struct {
+	// Once makes each recording serve at most one request: once a key's
+	// recordings are used up, Lookup misses. Set it before the first Lookup.
+	Once bool
+
 	m        *Matcher
 	byKey    map[string]*slot
 	recorded []Normalized // per interaction, for explaining misses
@@ -63,6 +67,12 @@ func (ix *Index) Lookup(n Normalized) (int, error) {
 		return -1, ix.explain(n)
 	}
 	k := int(s.next.Add(1) - 1)
+	if k >= len(s.indexes) && ix.Once {
+		s.next.Store(int64(len(s.indexes)))
+		miss := ix.explain(n)
+		miss.UsedUp = true
+		return -1, miss
+	}
 	if k >= len(s.indexes) {
 		k = len(s.indexes) - 1
 		s.next.Store(int64(len(s.indexes))) // keep the counter from growing without bound

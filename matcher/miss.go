@@ -16,6 +16,9 @@ type Miss struct {
 	Closest          int
 	ClosestOperation string
 	Diffs            []Diff
+	// UsedUp reports a request that matches recordings all already served
+	// (Index.Once).
+	UsedUp bool
 }
 
 // Diff is one field that differs between a request and a recording.
@@ -40,6 +43,9 @@ func (m *Miss) Error() string {
 	op := m.Operation
 	if op == "" {
 		op = "request"
+	}
+	if m.UsedUp {
+		return fmt.Sprintf("this %s request matches interaction %d (%s), which has already been served, and each recording is served once", op, m.Closest, m.ClosestOperation)
 	}
 	if m.Closest < 0 {
 		return fmt.Sprintf("no recorded interaction matches this %s request: the cassette holds no interactions", op)

@@ -95,6 +95,22 @@ type Config struct {
 	// Redactor. The zero value means matcher.Default.
 	Match *matcher.Config
 
+	// RecordMissing, in Replay, forwards requests that match no recording
+	// upstream (re-signed as in Record) and appends them to Cassette, as
+	// VCR's new_episodes does. It needs what Record needs.
+	RecordMissing bool
+	// Once, in Replay, serves each recording at most once: a request
+	// matching only recordings already served is a miss. The zero value
+	// serves matches in recorded order and repeats the last one.
+	Once bool
+	// Checks, in Replay, selects the checks AWS would make (signature
+	// shape, metering limits) before matching. The zero value checks
+	// nothing; the command line defaults to ChecksAll.
+	Checks Checks
+	// RecordedLatency, in Replay, delays each answer by the upstream
+	// latency recorded with it.
+	RecordedLatency bool
+
 	// MaxBodyBytes caps request bodies. Zero means the service's 1 MiB.
 	MaxBodyBytes int64
 	// Now is the clock for signing. Nil means time.Now.

@@ -20,4 +20,8 @@
 //     repeating, with the current Date. A miss is answered with 404
 //     NoRecordedInteraction naming the closest recording and the fields
 //     that differ. Replay never opens an outbound connection.
+//
+// Go tests use the same engine in-process: NewTestServer starts a Server on
+// a loopback port for the length of a test, as httptest.NewServer does,
+// and hands out an aws.Config for it.
 package proxy

@@ -31,7 +31,8 @@ func TestRecordThenReplay(t *testing.T) {
 	fake, upstream := startFake(t)
 	_, rec := startRecorder(t, path, upstream, testKey)
 
-	recorded := script(ctx, client(rec.URL, clientCreds), time.Now())
+	recordedAt := time.Now()
+	recorded := script(ctx, client(rec.URL, clientCreds), recordedAt)
 	wantCodes := map[string]string{
 		"MeterUsage unknown product": metering.ErrInvalidProductCode,
 		"MeterUsage throttled":       metering.ErrThrottling,
@@ -64,10 +65,13 @@ func TestRecordThenReplay(t *testing.T) {
 
 	upstream.Close() // replay must not need it
 	p, rep := startReplayer(t, path, testKey)
-	replayed := script(ctx, client(rep.URL, replayCreds), time.Now().Add(-4*time.Hour))
+	replayedAt := time.Now().Add(-4 * time.Hour)
+	replayed := script(ctx, client(rep.URL, replayCreds), replayedAt)
 	red := testRedactor(t, testKey)
 	for i := range recorded {
 		want := recorded[i]
+		// BatchMeterUsage results echo the live request's records.
+		want.Output = shiftEcho(want.Output, recordedAt, replayedAt)
 		// The client saw real values while recording; the cassette, and so
 		// replay, hands out their placeholders.
 		want.Output, _ = red.Body(operationOf(want.Call), want.Output)
@@ -80,6 +84,15 @@ func TestRecordThenReplay(t *testing.T) {
 	if sum := p.Summary(); len(sum.Misses) != 0 || len(sum.Unused) != 0 {
 		t.Errorf("replay summary = %+v, want no misses and every interaction used", sum)
 	}
+}
+
+// shiftEcho moves the usage timestamps a replayed BatchMeterUsage result
+// echoes from the recording's time to the replay's.
+func shiftEcho(output string, from, to time.Time) string {
+	f := func(t time.Time) string {
+		return `"Timestamp":"` + t.UTC().Truncate(time.Millisecond).Format(time.RFC3339Nano) + `"`
+	}
+	return strings.ReplaceAll(output, f(from), f(to))
 }
 
 func operationOf(call string) string {

@@ -85,7 +85,8 @@ func TestForwardRecordThenReplay(t *testing.T) {
 	// The fake knows this key: the client's own signature must reach it
 	// intact.
 	creds := fakeaws.DefaultCredentials[1]
-	recorded := script(ctx, proxiedClient(rec.URL, ca, creds), time.Now())
+	recordedAt := time.Now()
+	recorded := script(ctx, proxiedClient(rec.URL, ca, creds), recordedAt)
 	for _, r := range recorded {
 		if strings.HasPrefix(r.Code, "transport") || r.Code == "InvalidSignatureException" {
 			t.Fatalf("recording %s through HTTPS_PROXY: %s", r.Call, r.Code)
@@ -99,10 +100,12 @@ func TestForwardRecordThenReplay(t *testing.T) {
 	upstream.Close()
 
 	_, rep := startForward(t, proxy.Replay, path, ca, nil, nil)
-	replayed := script(ctx, proxiedClient(rep.URL, ca, replayCreds), time.Now().Add(-3*time.Hour))
+	replayedAt := time.Now().Add(-3 * time.Hour)
+	replayed := script(ctx, proxiedClient(rep.URL, ca, replayCreds), replayedAt)
 	red := testRedactor(t, testKey)
 	for i := range recorded {
 		want, got := recorded[i], replayed[i]
+		want.Output = shiftEcho(want.Output, recordedAt, replayedAt)
 		want.Output, _ = red.Body(operationOf(want.Call), want.Output)
 		got.Output, _ = red.Body(operationOf(got.Call), got.Output)
 		if got != want {

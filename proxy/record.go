@@ -38,7 +38,10 @@ func (s *Server) record(w http.ResponseWriter, ex *exchange, intercepted bool) o
 		return s.fail(w, errUpstream(out, err))
 	}
 	in := interaction(out, ex.body, resp, body, s.now().Sub(start))
-	s.redactor.Interaction(in)
+	if !s.seal(in, ex.operation) {
+		writeUpstreamResponse(w, resp, body)
+		return outcome{action: "refused", status: resp.StatusCode, index: -1}
+	}
 	index, err := s.writer.Append(in)
 	if err != nil {
 		return s.fail(w, fmt.Errorf("the exchange was not recorded: %w", err))

@@ -4,8 +4,10 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/metervcr/metervcr/cassettes"
 	"github.com/metervcr/metervcr/cassettes/metering"
@@ -15,9 +17,11 @@ import (
 // response is a recorded response ready to serve: its headers are built
 // once at load, not per request.
 type response struct {
-	status int
-	header http.Header
-	body   []byte
+	status  int
+	header  http.Header
+	body    []byte
+	latency time.Duration // recorded upstream latency
+	plan    any           // how to echo the live request, nil when not needed
 }
 
 // keptHeaders are the recorded response headers replay serves (SPEC
@@ -53,9 +57,17 @@ func (s *Server) initReplay(cfg Config) error {
 	if err != nil {
 		return err
 	}
+	ix.Once = cfg.Once
 	s.matcher, s.index = m, ix
+	s.checks, s.recordedLatency = cfg.Checks, cfg.RecordedLatency
+	s.regions = map[string]bool{}
 	s.responses = make([]response, len(interactions))
 	for i, in := range interactions {
+		if u, err := url.Parse(in.Request.URL); err == nil {
+			if region, ok := metering.ParseHost(u.Host); ok {
+				s.regions[region] = true
+			}
+		}
 		h := http.Header{}
 		for _, k := range keptHeaders {
 			if v := in.Response.Headers.Values(k); len(v) > 0 {
@@ -63,13 +75,19 @@ func (s *Server) initReplay(cfg Config) error {
 			}
 		}
 		h.Set("Content-Length", strconv.Itoa(len(in.Response.Body)))
-		s.responses[i] = response{status: in.Response.Code, header: h, body: []byte(in.Response.Body)}
+		s.responses[i] = response{status: in.Response.Code, header: h, body: []byte(in.Response.Body), latency: in.Response.Duration}
+		if rw := rewrites[ix.Recorded(i).Operation]; rw != nil {
+			s.responses[i].plan = rw.prepare(in)
+		}
 	}
 	return nil
 }
 
 // replay answers the exchange from the cassette.
-func (s *Server) replay(w http.ResponseWriter, ex *exchange) outcome {
+func (s *Server) replay(w http.ResponseWriter, ex *exchange, intercepted bool) outcome {
+	if err := s.check(ex, intercepted); err != nil {
+		return s.fail(w, err)
+	}
 	n, err := s.matcher.Normalize(matcher.Request{Method: ex.r.Method, URL: ex.r.URL.String(), Header: ex.r.Header, Body: ex.body})
 	if errors.Is(err, matcher.ErrBody) {
 		return s.fail(w, errNotJSON)
@@ -78,6 +96,9 @@ func (s *Server) replay(w http.ResponseWriter, ex *exchange) outcome {
 		return s.fail(w, &statusError{status: http.StatusBadRequest, code: metering.ErrSerialization, msg: err.Error()})
 	}
 	i, err := s.index.Lookup(n)
+	if err != nil && s.recordMissing {
+		return s.record(w, ex, intercepted)
+	}
 	if err != nil {
 		s.mu.Lock()
 		s.misses = append(s.misses, ex.operation)
@@ -86,12 +107,22 @@ func (s *Server) replay(w http.ResponseWriter, ex *exchange) outcome {
 		return outcome{action: "miss", status: http.StatusNotFound, index: -1}
 	}
 	resp := &s.responses[i]
+	if s.recordedLatency && resp.latency > 0 {
+		select {
+		case <-time.After(resp.latency):
+		case <-ex.r.Context().Done():
+		}
+	}
+	body := s.echo(i, ex.operation, ex.body)
 	h := w.Header()
 	for k, v := range resp.header {
 		h[k] = v
 	}
+	if len(body) != len(resp.body) {
+		h.Set("Content-Length", strconv.Itoa(len(body)))
+	}
 	w.WriteHeader(resp.status)
-	w.Write(resp.body) // a failed write means the client left
+	w.Write(body) // a failed write means the client left
 	return outcome{action: "match", status: resp.status, index: i}
 }
 

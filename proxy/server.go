@@ -38,9 +38,13 @@ type Server struct {
 	forward http.Handler
 
 	// Replay.
-	matcher   *matcher.Matcher
-	index     *matcher.Index
-	responses []response
+	matcher         *matcher.Matcher
+	index           *matcher.Index
+	responses       []response
+	checks          Checks
+	regions         map[string]bool // regions the cassette was recorded in
+	recordMissing   bool
+	recordedLatency bool
 
 	mu     sync.Mutex
 	misses []string // operations of missed requests, for the summary
@@ -78,6 +82,13 @@ func New(cfg Config) (*Server, error) {
 		err = s.initRecord(cfg)
 	case Replay:
 		err = s.initReplay(cfg)
+		if err == nil && cfg.RecordMissing {
+			if cfg.Interactions != nil {
+				return nil, errors.New("proxy: RecordMissing needs a cassette file to append to, not Config.Interactions")
+			}
+			s.recordMissing = true
+			err = s.initRecord(cfg)
+		}
 	default:
 		err = fmt.Errorf("proxy: unknown mode %v", cfg.Mode)
 	}
@@ -188,7 +199,7 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request, intercepted bool)
 	case s.mode == Record:
 		out = s.record(w, ex, intercepted)
 	default:
-		out = s.replay(w, ex)
+		out = s.replay(w, ex, intercepted)
 	}
 	op := "-"
 	if ex != nil {
@@ -198,7 +209,13 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request, intercepted bool)
 	if out.index >= 0 {
 		attrs = append(attrs, "interaction", out.index)
 	}
-	s.log.Info("request", attrs...)
+	// Misses and failures are warnings, so a log at warn level shows only
+	// what went wrong.
+	level := slog.LevelInfo
+	if out.action == "miss" || out.action == "error" {
+		level = slog.LevelWarn
+	}
+	s.log.Log(r.Context(), level, "request", attrs...)
 }
 
 // read buffers the body within the size limit and checks that the request

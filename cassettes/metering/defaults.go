@@ -20,6 +20,19 @@ var IgnoredBodyFields = []string{
 	"RegisterUsage.Nonce",
 }
 
+// VolatileResponseFields are the response body fields that differ between
+// two recordings of the same calls: record ids, echoed usage timestamps,
+// and RegisterUsage's freshly signed token and key rotation time. diff
+// does not report them as changes.
+var VolatileResponseFields = []string{
+	"MeterUsage.MeteringRecordId",
+	"BatchMeterUsage.Results[].MeteringRecordId",
+	"BatchMeterUsage.Results[].UsageRecord.Timestamp",
+	"BatchMeterUsage.UnprocessedRecords[].Timestamp",
+	"RegisterUsage.Signature",
+	"RegisterUsage.PublicKeyRotationTimestamp",
+}
+
 // TimestampFields are the body fields that hold usage timestamps, for users
 // who compare them truncated to the hour instead of ignoring them.
 var TimestampFields = []string{

@@ -11,6 +11,7 @@ package metering
 import (
 	"encoding/json"
 	"strings"
+	"time"
 )
 
 // The four operations of the service, as they appear after TargetPrefix.
@@ -124,6 +125,22 @@ func ErrorJSON(code, message string) []byte {
 	return b
 }
 
+// ErrorType returns the X-Amzn-Errortype value AWS sends with code: the
+// code, a colon and the namespace of whoever raised the error (API
+// reference §7): the service for its modeled errors, the validation
+// framework for ValidationException, and the front end for everything else
+// (authentication, serialisation, routing). SDKs keep only the code.
+func ErrorType(code string) string {
+	switch {
+	case IsServiceError(code):
+		return code + ":http://internal.amazon.com/coral/com.amazonaws.marketplacemetering/"
+	case code == ErrValidation:
+		return code + ":http://internal.amazon.com/coral/com.amazon.coral.validate/"
+	default:
+		return code + ":http://internal.amazon.com/coral/com.amazon.coral.service/"
+	}
+}
+
 // ErrorCode extracts the short error code from an X-Amzn-ErrorType header
 // or a __type value: the text after '#' and before ':'.
 func ErrorCode(s string) string {
@@ -150,3 +167,19 @@ func IsServiceError(code string) bool {
 	}
 	return false
 }
+
+// Limits the service applies that a recording cannot know, since they
+// depend on when a request is sent (API reference §4.1, §4.2).
+const (
+	// MaxUsageRecords is the most records one BatchMeterUsage takes.
+	MaxUsageRecords = 25
+	// MeterUsageWindow is how old a MeterUsage timestamp may be.
+	MeterUsageWindow = 6 * time.Hour
+	// BatchMeterUsageWindow is how old a BatchMeterUsage record may be.
+	BatchMeterUsageWindow = 24 * time.Hour
+	// FutureSlack is how far ahead of the service's clock a usage
+	// timestamp may be.
+	FutureSlack = 5 * time.Minute
+	// SignatureSkew is how far X-Amz-Date may be from the service's clock.
+	SignatureSkew = 15 * time.Minute
+)

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"log/slog"
 	"os"
 	"path/filepath"
 
@@ -57,7 +56,14 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 		Commands: []*cli.Command{
 			recordCommand(stderr),
 			replayCommand(stderr),
+			mockCommand(stderr),
 			caCommand(stdout),
+			convertCommand(stdout, stderr),
+			completionCommand(stdout),
+			inspectCommand(stdout),
+			verifyCommand(stdout, stderr),
+			redactCommand(stdout, stderr),
+			diffCommand(stdout),
 			versionCommand(stdout),
 		},
 	}
@@ -85,17 +91,6 @@ func defaultStateDir() string {
 		return ".metervcr"
 	}
 	return filepath.Join(home, ".metervcr")
-}
-
-func newLogger(w io.Writer) *slog.Logger {
-	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{
-		ReplaceAttr: func(groups []string, a slog.Attr) slog.Attr {
-			if a.Key == slog.TimeKey && len(groups) == 0 {
-				return slog.String(slog.TimeKey, a.Value.Time().Format("15:04:05.000"))
-			}
-			return a
-		},
-	}))
 }
 
 // usageError is bad input: exit 2 with a message that says what to do.

@@ -4,14 +4,12 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"net/url"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/urfave/cli/v2"
 
-	"github.com/metervcr/metervcr/cassettes"
 	"github.com/metervcr/metervcr/proxy"
 )
 
@@ -38,16 +36,14 @@ func recordCommand(stderr io.Writer) *cli.Command {
 			&cli.BoolFlag{Name: "fresh", EnvVars: []string{"METERVCR_FRESH"},
 				Usage: "start an empty cassette instead of appending to an existing one"},
 			upstreamCAFlag(),
+			logFormatFlag(), logLevelFlag(),
+			configFlag(), redactHeaderFlag(), redactFieldFlag(), keepFieldFlag(),
 		},
 		Action: func(c *cli.Context) error {
-			log := newLogger(stderr)
-			var upstream *url.URL
-			if s := c.String("upstream"); s != "" {
-				u, err := url.Parse(s)
-				if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-					return usageError("--upstream %q is not a base URL; give one like https://staging.example.com or http://127.0.0.1:9000", s)
-				}
-				upstream = u
+			log := commandLogger(c, stderr)
+			upstream, err := parseUpstream(c.String("upstream"))
+			if err != nil {
+				return err
 			}
 			creds, err := loadCredentials(c.Context, c.String("region"))
 			if err != nil {
@@ -57,9 +53,9 @@ func recordCommand(stderr io.Writer) *cli.Command {
 			if err != nil {
 				return err
 			}
-			redactor, err := cassettes.NewRedactor(key, nil, nil)
+			redactor, err := newRedactor(c, key)
 			if err != nil {
-				return usageError("%v", err)
+				return err
 			}
 			ca, err := loadCA(c.String("ca-dir"))
 			if err != nil {

@@ -14,7 +14,7 @@ func replayCommand(stderr io.Writer) *cli.Command {
 	return &cli.Command{
 		Name:      "replay",
 		Usage:     "answer calls from a cassette, offline: no credentials, no network",
-		UsageText: "metervcr replay [--cassette testdata/metering.yaml] [--listen ADDR]",
+		UsageText: "metervcr replay [--cassette testdata/metering.yaml] [--listen ADDR] [--strict] [--record-missing [--upstream URL]]",
 		Description: "Requests match a recording when method, path, X-Amz-Target and the JSON body agree,\n" +
 			"ignoring signatures, dates, SDK headers, MeterUsage ClientToken, usage timestamps and\n" +
 			"RegisterUsage Nonce. Several matching recordings are served in order; the last repeats.\n" +
@@ -26,10 +26,35 @@ func replayCommand(stderr io.Writer) *cli.Command {
 				Usage: "cassette file to serve (.yaml is added when missing); default: the built-in demo cassette"},
 			listenFlag(),
 			caDirFlag(),
+			logFormatFlag(), logLevelFlag(),
+			&cli.BoolFlag{Name: "strict", EnvVars: []string{"METERVCR_STRICT"},
+				Usage: "exit 1 at shutdown when any request missed or any recording was never used, so stale cassettes fail CI"},
+			&cli.BoolFlag{Name: "record-missing", EnvVars: []string{"METERVCR_RECORD_MISSING"},
+				Usage: "forward requests that match no recording to AWS (re-signed, as record does) and append them to the cassette"},
+			&cli.StringFlag{Name: "upstream", EnvVars: []string{"METERVCR_UPSTREAM"},
+				Usage: "with --record-missing: dial this base URL instead of the real AWS host"},
+			&cli.StringFlag{Name: "region", Value: "us-east-1", EnvVars: []string{"METERVCR_REGION"},
+				Usage: "with --record-missing: region used when a request's signature names none"},
+			upstreamCAFlag(),
+			&cli.StringFlag{Name: "aws-checks", Value: "all", EnvVars: []string{"METERVCR_AWS_CHECKS"},
+				Usage: "checks AWS would make before answering: all, signature (SigV4 shape and clock), metering (25 records, timestamp windows) or off"},
+			&cli.StringFlag{Name: "latency", Value: "none", EnvVars: []string{"METERVCR_LATENCY"},
+				Usage: "none answers at once; recorded waits as long as the recorded upstream call took"},
+			&cli.StringFlag{Name: "order", Value: "repeat-last", EnvVars: []string{"METERVCR_ORDER"},
+				Usage: "repeat-last serves matching recordings in order and repeats the last; once serves each recording once (a further identical call misses)"},
+			&cli.StringFlag{Name: "timestamps", Value: "ignore", EnvVars: []string{"METERVCR_TIMESTAMPS"},
+				Usage: "ignore usage timestamps when matching, or compare them truncated to the hour (the service's de-duplication unit)"},
+			&cli.StringSliceFlag{Name: "ignore-body", EnvVars: []string{"METERVCR_IGNORE_BODY"},
+				Usage: "also ignore this body field when matching, as Operation.Field (e.g. MeterUsage.UsageAllocations, *.ProductCode); repeatable"},
+			injectFlag(), seedFlag(),
+			configFlag(), redactHeaderFlag(), redactFieldFlag(), keepFieldFlag(),
 		},
 		Action: func(c *cli.Context) error {
-			log := newLogger(stderr)
+			log := commandLogger(c, stderr)
 			cfg := proxy.Config{Mode: proxy.Replay, Cassette: c.String("cassette"), Log: log}
+			if err := replayOptions(c, &cfg); err != nil {
+				return err
+			}
 			name := cfg.Cassette
 			var key []byte
 			if cfg.Cassette == "" {
@@ -40,13 +65,13 @@ func replayCommand(stderr io.Writer) *cli.Command {
 				cfg.Interactions, key, name = demo.Interactions, cassettes.DemoKey, "the built-in demo cassette"
 			} else {
 				var err error
-				if key, err = redactionKey(c.String("ca-dir"), false, log); err != nil {
+				if key, err = redactionKey(c.String("ca-dir"), cfg.RecordMissing, log); err != nil {
 					return err
 				}
 			}
-			redactor, err := cassettes.NewRedactor(key, nil, nil)
+			redactor, err := newRedactor(c, key)
 			if err != nil {
-				return usageError("%v", err)
+				return err
 			}
 			cfg.Redactor = redactor
 			if cfg.CA, err = loadCA(c.String("ca-dir")); err != nil {
@@ -56,7 +81,11 @@ func replayCommand(stderr io.Writer) *cli.Command {
 			if err != nil {
 				return loadError(cfg.Cassette, err)
 			}
-			err = serve(c.Context, c.String("listen"), srv, log, func(u string) {
+			handler, err := withInject(c, srv, log, stderr)
+			if err != nil {
+				return err
+			}
+			err = serve(c.Context, c.String("listen"), handler, log, func(u string) {
 				fmt.Fprintf(stderr, "metervcr: replaying %s on %s\n", name, u)
 				printHowToConnect(stderr, u, cfg.CA)
 				if cfg.Cassette == "" {
@@ -66,6 +95,11 @@ func replayCommand(stderr io.Writer) *cli.Command {
 				}
 			})
 			printSummary(stderr, srv)
+			if err == nil && c.Bool("strict") {
+				if sum := srv.Summary(); len(sum.Misses) > 0 || len(sum.Unused) > 0 {
+					return cli.Exit("--strict: the cassette and the calls made disagree (see the summary above); re-record it or fix the calls", exitCheck)
+				}
+			}
 			return err
 		},
 	}

@@ -8,7 +8,8 @@
 //     limited to 1 MiB (413).
 //  2. Authentication: the SigV4 signature is verified against known key
 //     pairs with an implementation of its own, not the SDK's, so that the
-//     SDK's signer can serve as the independent reference in tests (403).
+//     SDK's signer can serve as the independent reference in tests (403),
+//     unless Config.SkipSignatures turns the check off.
 //  3. Protocol: the JSON 1.1 content type, an X-Amz-Target naming one of the
 //     four operations and a body that is a JSON object (400).
 //  4. Throttling: any request naming ThrottledProduct is refused (400).
@@ -21,6 +22,7 @@
 package fakeaws
 
 import (
+	"log/slog"
 	"net/http"
 	"slices"
 	"sync"
@@ -47,9 +49,21 @@ type Config struct {
 	Customers []Customer
 	// Products are the product codes that exist; nil means DefaultProducts.
 	Products []string
+	// Dimensions are the usage dimensions of products, by product code.
+	// MeterUsage and BatchMeterUsage answer a dimension not listed for its
+	// product with InvalidUsageDimensionException; a product absent from
+	// the map, or a nil map, accepts any dimension.
+	Dimensions map[string][]string
+	// SkipSignatures turns off the verification of SigV4 signatures, for
+	// clients that cannot sign with the test key pairs; requests then need
+	// no Authorization header at all. The zero value verifies them.
+	SkipSignatures bool
 	// Now is the service's clock, for signature expiry and usage
 	// timestamps; nil means time.Now.
 	Now func() time.Time
+	// Log receives one line per request answered: operation, status, error
+	// code and latency. Nil means no log.
+	Log *slog.Logger
 }
 
 // DefaultCredentials are the keys a Service accepts when Config.Credentials
@@ -107,7 +121,10 @@ type Service struct {
 	credentials map[string]Credential
 	customers   []Customer
 	products    map[string]bool
+	dimensions  map[string][]string
+	skipSigs    bool
 	now         func() time.Time
+	log         *slog.Logger
 	jwtKey      []byte // signs RegisterUsage answers
 
 	mu    sync.Mutex
@@ -120,7 +137,10 @@ func New(cfg Config) *Service {
 	s := &Service{
 		credentials: make(map[string]Credential),
 		products:    make(map[string]bool),
+		dimensions:  make(map[string][]string, len(cfg.Dimensions)),
+		skipSigs:    cfg.SkipSignatures,
 		now:         cfg.Now,
+		log:         cfg.Log,
 		jwtKey:      randomBytes(32),
 		state:       newUsageState(),
 	}
@@ -142,6 +162,9 @@ func New(cfg Config) *Service {
 	for _, p := range products {
 		s.products[p] = true
 	}
+	for p, dims := range cfg.Dimensions {
+		s.dimensions[p] = slices.Clone(dims)
+	}
 	if s.now == nil {
 		s.now = time.Now
 	}
@@ -150,12 +173,34 @@ func New(cfg Config) *Service {
 
 // ServeHTTP answers one Metering request as AWS would.
 func (s *Service) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	start := time.Now()
 	op, _ := metering.OperationFromTarget(r.Header.Get(metering.HeaderTarget))
 	i := s.arrive(Seen{Operation: op})
 	seen := Seen{Operation: op}
 	out, err := s.serve(r, &seen)
 	seen.Status, seen.ErrorCode = respond(w, out, err)
 	s.finish(i, seen)
+	if s.log != nil {
+		s.logRequest(r, seen, time.Since(start))
+	}
+}
+
+// logRequest writes the log line of one answered request. Client faults
+// and server faults are warnings, so a log at warn level shows only what
+// went wrong.
+func (s *Service) logRequest(r *http.Request, seen Seen, latency time.Duration) {
+	op := seen.Operation
+	if op == "" {
+		op = "-"
+	}
+	attrs := []any{"op", op, "status", seen.Status}
+	level := slog.LevelInfo
+	if seen.ErrorCode != "" {
+		attrs = append(attrs, "error", seen.ErrorCode)
+		level = slog.LevelWarn
+	}
+	attrs = append(attrs, "latency", latency.Round(time.Microsecond))
+	s.log.Log(r.Context(), level, "request", attrs...)
 }
 
 // serve runs the steps listed in the package comment and returns the
@@ -165,7 +210,14 @@ func (s *Service) serve(r *http.Request, seen *Seen) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	scope, err := s.authenticate(r, body)
+	var scope metering.CredentialScope
+	if s.skipSigs {
+		// The scope still names the caller, which MeterUsage keys usage
+		// by; an unsigned or malformed request is a caller without a name.
+		scope, _, _, _ = metering.ParseAuthorization(r.Header.Get(metering.HeaderAuthorization))
+	} else {
+		scope, err = s.authenticate(r, body)
+	}
 	seen.AccessKeyID, seen.Region = scope.AccessKeyID, scope.Region
 	if err != nil {
 		return nil, err

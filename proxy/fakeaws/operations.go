@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"slices"
 	"time"
 
 	"github.com/metervcr/metervcr/cassettes/metering"
@@ -68,6 +69,9 @@ func (s *Service) meterUsage(accessKeyID string, m members) (any, error) {
 	if !s.products[*in.ProductCode] {
 		return nil, errInvalidProductCode()
 	}
+	if err := s.checkDimension(*in.ProductCode, *in.UsageDimension); err != nil {
+		return nil, err
+	}
 	quantity := valueOr(in.UsageQuantity, 0)
 	if err := checkAllocations(in.UsageAllocations, in.hasAllocations, quantity); err != nil {
 		return nil, err
@@ -124,7 +128,8 @@ func (s *Service) recordMeterUsage(token, params, key, usage string) (string, er
 }
 
 // batchMeterUsage meters up to 25 records for subscribed customers. The
-// whole batch fails on a bad product code, allocation or timestamp; per
+// whole batch fails on a bad product code, dimension, allocation or
+// timestamp; per
 // record, an unknown customer is CustomerNotSubscribed, a repeat of an
 // earlier record (same product, customer, dimension and hour, same usage)
 // is a Success with the earlier record id, and a different usage for the
@@ -152,11 +157,24 @@ func (s *Service) batchMeterUsage(m members) (any, error) {
 		Results:            make([]usageRecordResult, 0, len(in.UsageRecords)),
 		UnprocessedRecords: []usageRecord{},
 	}
+	subscribers := make([]*Customer, len(in.UsageRecords))
+	for i, rec := range in.UsageRecords {
+		c, ok := s.subscriber(in.ProductCode, rec)
+		product := in.ProductCode
+		if ok {
+			subscribers[i], product = &c, &c.ProductCode
+		}
+		if product != nil {
+			if err := s.checkDimension(*product, *rec.Dimension); err != nil {
+				return nil, err
+			}
+		}
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	for _, rec := range in.UsageRecords {
+	for i, rec := range in.UsageRecords {
 		result := usageRecordResult{Status: statusCustomerNotSubscribed, UsageRecord: rec}
-		if c, ok := s.subscriber(in.ProductCode, rec); ok {
+		if c := subscribers[i]; c != nil {
 			key := fmt.Sprintf("%s|%s|%s|%s|%d", c.ProductCode, c.CustomerIdentifier, c.CustomerAWSAccountID,
 				*rec.Dimension, rec.Timestamp.Hour())
 			usage := usageFingerprint(valueOr(rec.Quantity, 0), rec.UsageAllocations)
@@ -265,6 +283,17 @@ func (s *Service) checkTimestamp(ts epoch, window time.Duration) error {
 			"The timestamp value passed in the UsageRecord is out of allowed range: %s.", ts)
 	}
 	return nil
+}
+
+// checkDimension refuses a dimension that product does not define, when
+// its dimensions are known.
+func (s *Service) checkDimension(product, dimension string) error {
+	dims, known := s.dimensions[product]
+	if !known || slices.Contains(dims, dimension) {
+		return nil
+	}
+	return badRequest(metering.ErrInvalidUsageDimension,
+		"The usageDimension %s is not one of the dimensions of product %s.", dimension, product)
 }
 
 func errInvalidProductCode() error {

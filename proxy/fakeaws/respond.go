@@ -45,21 +45,6 @@ func errThrottled() *apiError {
 // API model, so SDKs surface it as a generic API error with this code.
 const errDryRun = "DryRunOperation"
 
-// errorTypeURI is the namespace AWS appends to X-Amzn-Errortype: the
-// service's own for its modeled errors, the validation framework's for
-// ValidationException, and the front end's for everything else
-// (authentication, serialisation, routing).
-func errorTypeURI(code string) string {
-	switch {
-	case metering.IsServiceError(code):
-		return "http://internal.amazon.com/coral/com.amazonaws.marketplacemetering/"
-	case code == metering.ErrValidation:
-		return "http://internal.amazon.com/coral/com.amazon.coral.validate/"
-	default:
-		return "http://internal.amazon.com/coral/com.amazon.coral.service/"
-	}
-}
-
 // respond writes out (marshalled as JSON) with status 200, or err as an AWS
 // error, and returns the status and error code it sent.
 func respond(w http.ResponseWriter, out any, err error) (status int, code string) {
@@ -74,7 +59,7 @@ func respond(w http.ResponseWriter, out any, err error) (status int, code string
 		if e.status == http.StatusMethodNotAllowed {
 			h.Set("Allow", http.MethodPost)
 		}
-		h.Set(metering.HeaderErrorType, e.code+":"+errorTypeURI(e.code))
+		h.Set(metering.HeaderErrorType, metering.ErrorType(e.code))
 		w.WriteHeader(e.status)
 		// A write error means the client has gone; there is no one to tell.
 		_, _ = w.Write(metering.ErrorJSON(e.code, e.message))

@@ -1,0 +1,154 @@
+package metering
+
+import (
+	"regexp"
+	"strings"
+)
+
+// What AWS credentials and buyer identifiers look like on the wire, for
+// the secret scanner of verify and for the redaction of free text such as
+// error messages. The patterns aim at values that are really there (a key
+// id, a token, a signature, an account id), not at every string that could
+// be one: verify is a CI gate, and a gate that cries wolf gets removed.
+
+// AccessKeyID finds AWS access key ids: a four-letter prefix naming the kind
+// of principal (AKIA long-term user keys, ASIA temporary keys, AROA roles,
+// AIDA users, ...) and sixteen or more upper-case letters and digits.
+var AccessKeyID = regexp.MustCompile(`\b(?:AKIA|ASIA|AROA|AIDA|AGPA|AIPA|ANPA|ANVA|APKA|ABIA|ACCA|ASCA)[A-Z0-9]{16,}`)
+
+// SessionToken finds STS session tokens by the prefixes their base64 text
+// starts with (FwoG and FQoG for older tokens, IQoJ for current ones).
+var SessionToken = regexp.MustCompile(`\b(?:FwoG|FQoG|IQoJ)[A-Za-z0-9/+=]{20,}`)
+
+// SigV4Authorization finds a SigV4 Authorization value in free text: the
+// algorithm followed by its credential, signed headers and signature. The
+// algorithm name alone (as in the string-to-sign that AWS quotes in
+// InvalidSignatureException messages) is not a credential.
+var SigV4Authorization = regexp.MustCompile(`AWS4-HMAC-SHA256\s+Credential=[^\s,"']*(?:,\s*SignedHeaders=[^\s,"']*)?(?:,\s*Signature=[0-9A-Fa-f]*)?`)
+
+// secretKeyLen is the length of a secret access key: 30 random bytes in
+// base64, without padding.
+const secretKeyLen = 40
+
+// FindSecretAccessKeys returns the byte ranges of the strings in s shaped
+// like secret access keys: exactly forty base64 characters mixing upper
+// and lower case. The shape alone is weak evidence (hashes and ids can
+// have it), so the scanner reports one only next to an access key id or in
+// a field named as a secret.
+func FindSecretAccessKeys(s string) [][2]int {
+	var out [][2]int
+	for _, r := range runs(s, isBase64) {
+		if r[1]-r[0] != secretKeyLen {
+			continue
+		}
+		v := s[r[0]:r[1]]
+		if strings.ContainsAny(v, "abcdefghijklmnopqrstuvwxyz") && strings.ContainsAny(v, "ABCDEFGHIJKLMNOPQRSTUVWXYZ") {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+// AccountIDLen is the number of digits of an AWS account id.
+const AccountIDLen = 12
+
+// FindAccountIDs returns the byte ranges of the AWS account ids in free
+// text s: runs of exactly twelve digits that are not part of a longer word,
+// number, UUID or path (so the last group of a UUID, which can be all
+// digits, is not one). Account ids inside ARNs are found by ARNAccount.
+func FindAccountIDs(s string) [][2]int {
+	var out [][2]int
+	for _, r := range runs(s, isDigit) {
+		if r[1]-r[0] != AccountIDLen {
+			continue
+		}
+		if partOfWord(s, r[0]-1, -1) || partOfWord(s, r[1], +1) {
+			continue
+		}
+		out = append(out, r)
+	}
+	return out
+}
+
+// ARNAccount finds ARNs that name an account; submatch 1 is the account id
+// (arn:partition:service:region:account:resource).
+var ARNAccount = regexp.MustCompile(`\barn:aws[a-zA-Z-]*:[A-Za-z0-9_.-]*:[A-Za-z0-9_.-]*:([0-9]{12}):`)
+
+// Names of fields and parameters that hold credentials.
+const (
+	// FieldRegistrationToken is ResolveCustomer's buyer token.
+	FieldRegistrationToken = "RegistrationToken"
+	// FormMarketplaceToken is the form field in which the buyer's browser
+	// posts the registration token to a SaaS registration page.
+	FormMarketplaceToken = "x-amzn-marketplace-token"
+	// FieldSecretAccessKey, FieldSessionToken and FieldSecurityToken hold
+	// credentials in STS-shaped JSON.
+	FieldSecretAccessKey = "SecretAccessKey"
+	FieldSessionToken    = "SessionToken"
+	FieldSecurityToken   = "SecurityToken"
+	// ParamCredential and ParamSignature are the query parameters of a
+	// presigned SigV4 URL that carry the key id and the signature; the
+	// session token travels as HeaderSecurityToken.
+	ParamCredential = "X-Amz-Credential"
+	ParamSignature  = "X-Amz-Signature"
+)
+
+// Field and parameter names whose values are credentials or buyer
+// identifiers wherever they appear: in any JSON object (error bodies and
+// nested records included), query string or form.
+var (
+	// SecretFields hold credentials or bearer tokens.
+	SecretFields = []string{FieldRegistrationToken, FormMarketplaceToken, FieldSecretAccessKey, FieldSessionToken, FieldSecurityToken}
+	// AccountIDFields hold a buyer's AWS account id.
+	AccountIDFields = []string{"CustomerAWSAccountId"}
+	// ARNFields hold an ARN that names the buyer's account.
+	ARNFields = []string{"LicenseArn"}
+	// PresignParams are the query parameters of a presigned SigV4 URL that
+	// carry the key id, the signature or the session token.
+	PresignParams = []string{ParamCredential, ParamSignature, HeaderSecurityToken}
+)
+
+// runs returns the maximal runs of bytes of s for which in reports true.
+func runs(s string, in func(byte) bool) [][2]int {
+	var out [][2]int
+	start := -1
+	for i := 0; i <= len(s); i++ {
+		if i < len(s) && in(s[i]) {
+			if start < 0 {
+				start = i
+			}
+			continue
+		}
+		if start >= 0 {
+			out = append(out, [2]int{start, i})
+			start = -1
+		}
+	}
+	return out
+}
+
+func isDigit(c byte) bool { return c >= '0' && c <= '9' }
+
+func isAlnum(c byte) bool { return isDigit(c) || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' }
+
+// isBase64 reports whether c is in the base64 alphabet. The padding '='
+// is left out: secret keys have none, and it separates key=value text.
+func isBase64(c byte) bool { return isAlnum(c) || c == '+' || c == '/' }
+
+// partOfWord reports whether the byte of s at i, next to a run of digits
+// (dir -1 before it, +1 after it), makes the run part of something other
+// than a free-standing number: a word, a UUID or hyphenated id, a path, an
+// ARN or a decimal. A full stop ends a sentence unless a digit follows it.
+func partOfWord(s string, i, dir int) bool {
+	if i < 0 || i >= len(s) {
+		return false
+	}
+	switch c := s[i]; {
+	case isAlnum(c) || c == '-' || c == '_' || c == ':' || c == '/':
+		return true
+	case c == '.':
+		j := i + dir
+		return j >= 0 && j < len(s) && isDigit(s[j])
+	}
+	return false
+}

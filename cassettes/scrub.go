@@ -1,0 +1,121 @@
+package cassettes
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+
+	"github.com/metervcr/metervcr/cassettes/metering"
+)
+
+// ErrUnredacted reports an interaction that still holds a secret after
+// redaction. Seal returns it; the interaction must not be written.
+var ErrUnredacted = errors.New("secret left after redaction")
+
+// Redact redacts in in place and returns one Finding per value it
+// replaced, saying where and what (Interaction is -1: the caller knows the
+// index). It applies the rules (headers, body fields, and the fields named
+// as credentials or buyer identifiers wherever they appear), then the
+// patterns of credentials and account ids to every other string: headers,
+// URL query, form, request and response bodies, nested JSON and error
+// messages. A request value that a rule protects is also replaced where the
+// response echoes it. Redact is idempotent.
+func (r *Redactor) Redact(in *Interaction) []Finding {
+	var done []Finding
+	r.each(in, func(pl place, v string, hs []hit) string {
+		for _, h := range hs {
+			done = append(done, Finding{Interaction: -1, Where: pl.where, What: h.what, ruled: pl.kind != ""})
+		}
+		return r.apply(v, hs)
+	})
+	return done
+}
+
+// Seal redacts in (see Redact), then checks the result with the scanner's
+// rules, so that an interaction is written only once nothing in it looks
+// like a secret. It returns the values that patterns rather than rules
+// caught (a new kind of secret, an echo in an error message), which a
+// recorder should log so that someone adds a rule. An error wrapping
+// ErrUnredacted names what is still there; the interaction must then not
+// be written.
+func (r *Redactor) Seal(in *Interaction) (caught []Finding, err error) {
+	for _, f := range r.Redact(in) {
+		if !f.ruled {
+			caught = append(caught, f)
+		}
+	}
+	var left []string
+	r.each(in, func(pl place, v string, hs []hit) string {
+		for _, h := range hs {
+			left = append(left, pl.where+": "+h.what)
+		}
+		return v
+	})
+	if len(left) > 0 {
+		return caught, fmt.Errorf("%w: %s", ErrUnredacted, strings.Join(left, "; "))
+	}
+	return caught, nil
+}
+
+// scrubDoc applies the patterns and the by-name rules to every string of a
+// request or response body document and returns how many values it
+// changed. Doc calls it, so matching sees requests as recording stored
+// them. A secret key counts as one only next to a key id: when the first
+// pass found a key id, a second pass looks for secret keys.
+func (r *Redactor) scrubDoc(op string, doc any) int {
+	n, near := 0, false
+	scrub := func(pl place, v string) string {
+		hs := r.hits(pl, v)
+		for _, h := range hs {
+			near = near || metering.AccessKeyID.MatchString(v[h.start:h.end])
+		}
+		n += len(hs)
+		return r.apply(v, hs)
+	}
+	r.eachDoc(op, doc, "", false, scrub)
+	if near {
+		r.eachDoc(op, doc, "", true, scrub)
+	}
+	return n
+}
+
+// Cassette redacts every interaction of c in place and returns what it
+// changed, with interaction indexes.
+func (r *Redactor) Cassette(c *Cassette) []Finding {
+	var done []Finding
+	for i, in := range c.Interactions {
+		for _, f := range r.Redact(in) {
+			f.Interaction = i
+			done = append(done, f)
+		}
+	}
+	return done
+}
+
+// File redacts the cassette at path (".yaml" appended when missing) and,
+// when anything changed, replaces the file atomically, keeping its mode.
+// It returns what changed; a second run returns nothing and leaves the
+// file untouched.
+func (r *Redactor) File(path string) ([]Finding, error) {
+	c, err := Load(path)
+	if err != nil {
+		return nil, err
+	}
+	done := r.Cassette(c)
+	if len(done) == 0 {
+		return nil, nil
+	}
+	data, err := Encode(c.Interactions)
+	if err != nil {
+		return nil, fmt.Errorf("redacting %s: %w", c.Path, err)
+	}
+	mode := os.FileMode(0o644)
+	if st, err := os.Stat(c.Path); err == nil {
+		mode = st.Mode().Perm()
+	}
+	if err := WriteFileAtomic(c.Path, data, mode); err != nil {
+		return nil, fmt.Errorf("redacting %s: %w", c.Path, err)
+	}
+	return done, nil
+}

@@ -1,0 +1,276 @@
+package cassettes
+
+import (
+	"fmt"
+	"net/http"
+	"sort"
+	"strings"
+
+	"github.com/metervcr/metervcr/cassettes/metering"
+)
+
+// policy says what must never be stored in clear: the header names and
+// body fields that rules redact whole, and whether buyer account ids are
+// pseudonymised. The scanner and the Redactor share it, and share hits,
+// so that whatever verify reports, redaction fixes.
+type policy struct {
+	headers []string // canonical request header names
+	rules   []bodyRule
+	names   map[string]string // JSON field name → kind, wherever the field is
+	// keepAccounts and keepARNs are set when the user chose to keep buyer
+	// account ids (alone, or inside license ARNs) in clear.
+	keepAccounts, keepARNs bool
+}
+
+// place is one string of an interaction that may hold a secret.
+type place struct {
+	where string // "request header Authorization", "response body Results[0].LicenseArn"
+	name  string // the header, parameter or JSON field name
+	// kind is the redaction kind a rule gives the whole value; "" when no
+	// rule names the place and only patterns apply.
+	kind string
+	// near reports whether the part the place belongs to (the headers, the
+	// URL, the body) holds an access key id, which makes a secret-key-shaped
+	// string there a secret key.
+	near bool
+}
+
+// hit is a range of a value that must not be stored in clear.
+type hit struct {
+	start, end int
+	kind       string // placeholder shape that replaces it
+	what       string // what it is, for a finding; never the secret itself
+}
+
+// hits returns what in v must not be stored in clear at pl, in order and
+// without overlaps.
+func (p *policy) hits(pl place, v string) []hit {
+	if v == "" {
+		return nil
+	}
+	if pl.kind != "" {
+		if isPlaceholder(pl.kind, v) {
+			return nil
+		}
+		return []hit{{0, len(v), pl.kind, describeRuled(pl, v)}}
+	}
+	var hs []hit
+	add := func(start, end int, kind, what string) {
+		for _, h := range hs {
+			if start < h.end && h.start < end {
+				return
+			}
+		}
+		hs = append(hs, hit{start, end, kind, what})
+	}
+	// The cheap tests before each regexp keep matching fast: Doc runs
+	// this on every string of every replayed request.
+	if strings.Contains(v, "AWS4-HMAC-SHA256") {
+		for _, m := range metering.SigV4Authorization.FindAllStringIndex(v, -1) {
+			add(m[0], m[1], metering.KindSecret, "SigV4 Authorization value in clear")
+		}
+	}
+	if len(v) >= 20 {
+		for _, m := range metering.AccessKeyID.FindAllStringIndex(v, -1) {
+			add(m[0], m[1], metering.KindSecret, "AWS access key id "+mask(v[m[0]:m[1]])+" in clear")
+		}
+		for _, m := range metering.SessionToken.FindAllStringIndex(v, -1) {
+			add(m[0], m[1], metering.KindSecret, fmt.Sprintf("session token (%d characters) in clear", m[1]-m[0]))
+		}
+	}
+	if pl.near || strings.Contains(strings.ToLower(pl.name), "secret") {
+		for _, m := range metering.FindSecretAccessKeys(v) {
+			add(m[0], m[1], metering.KindSecret, "secret access key (40 characters) in clear")
+		}
+	}
+	if !p.keepARNs && strings.Contains(v, "arn:") {
+		for _, m := range metering.ARNAccount.FindAllStringSubmatchIndex(v, -1) {
+			if acct := v[m[2]:m[3]]; !accountPlaceholder.MatchString(acct) {
+				add(m[2], m[3], metering.KindAccountID, "ARN names buyer AWS account id "+maskAccount(acct)+", not pseudonymised")
+			}
+		}
+	}
+	if !p.keepAccounts {
+		for _, m := range metering.FindAccountIDs(v) {
+			if acct := v[m[0]:m[1]]; !accountPlaceholder.MatchString(acct) {
+				add(m[0], m[1], metering.KindAccountID, "AWS account id "+maskAccount(acct)+" not pseudonymised")
+			}
+		}
+	}
+	sort.Slice(hs, func(i, j int) bool { return hs[i].start < hs[j].start })
+	return hs
+}
+
+// describeRuled says what a value at a place that a rule names is.
+func describeRuled(pl place, v string) string {
+	switch pl.name {
+	case metering.HeaderAuthorization:
+		return "Authorization value in clear"
+	case metering.HeaderSecurityToken, metering.FieldSessionToken, metering.FieldSecurityToken:
+		return "session token in clear"
+	case metering.FieldRegistrationToken, metering.FormMarketplaceToken:
+		return "registration token in clear"
+	case metering.ParamCredential:
+		return "presigned URL credential in clear"
+	case metering.ParamSignature:
+		return "presigned URL signature in clear"
+	case metering.FieldSecretAccessKey:
+		return "secret access key in clear"
+	}
+	switch pl.kind {
+	case metering.KindAccountID:
+		return "buyer AWS account id " + maskAccount(v) + " not pseudonymised"
+	case metering.KindARN:
+		return "ARN not pseudonymised"
+	}
+	return "in clear, though a redaction rule names this place"
+}
+
+// mask returns text with whatever hits finds in it replaced by "****".
+func (p *policy) mask(text string) string {
+	hs := p.hits(place{near: metering.AccessKeyID.MatchString(text)}, text)
+	for i := len(hs) - 1; i >= 0; i-- {
+		text = text[:hs[i].start] + "****" + text[hs[i].end:]
+	}
+	return text
+}
+
+// maskAccount shows the last four digits of an account id, as receipts
+// show card numbers: enough to find it, not enough to know it.
+func maskAccount(v string) string {
+	if len(v) < 8 {
+		return strings.Repeat("*", len(v))
+	}
+	return strings.Repeat("*", len(v)-4) + v[len(v)-4:]
+}
+
+// mask shows enough of a value to find it, and not enough to use it.
+func mask(v string) string {
+	if len(v) < 12 {
+		return strings.Repeat("*", len(v))
+	}
+	return v[:4] + "…" + v[len(v)-4:]
+}
+
+// keyless tells placeholders from other values: placeholders are fixed
+// points of Value whatever the key.
+var keyless = &Redactor{}
+
+func isPlaceholder(kind, v string) bool { return keyless.Value(kind, v) == v }
+
+// headerPlace returns the place of header name on side ("request" or
+// "response").
+func (p *policy) headerPlace(side, name string, near bool) place {
+	pl := place{where: side + " header " + name, name: name, near: near}
+	for _, h := range p.headers {
+		if h == name {
+			pl.kind = metering.KindSecret
+		}
+	}
+	return pl
+}
+
+// paramPlace returns the place of a query or form parameter.
+func paramPlace(where, name string, near bool) place {
+	pl := place{where: where + " " + name, name: name, near: near}
+	if contains(metering.PresignParams, http.CanonicalHeaderKey(name)) || contains(metering.SecretFields, name) {
+		pl.kind = metering.KindSecret
+	}
+	return pl
+}
+
+// fieldPlace returns the place of a JSON field of operation op at path
+// (segments, lists as name[]), labelled where.
+func (p *policy) fieldPlace(op string, path []string, where string, near bool) place {
+	name := strings.TrimSuffix(path[len(path)-1], "[]")
+	pl := place{where: where, name: name, near: near}
+	for _, r := range p.rules {
+		if r.path.Applies(op) && r.path.matches(path) {
+			pl.kind = r.kind
+		}
+	}
+	switch {
+	case pl.kind != "":
+	case p.names[name] != "":
+		pl.kind = p.names[name]
+	case contains(metering.SecretFields, name):
+		pl.kind = metering.KindSecret
+	case contains(metering.AccountIDFields, name) && !p.keepAccounts:
+		pl.kind = metering.KindAccountID
+	case contains(metering.ARNFields, name) && !p.keepARNs:
+		pl.kind = metering.KindARN
+	}
+	return pl
+}
+
+// matches reports whether the path names the field at segs.
+func (p FieldPath) matches(segs []string) bool {
+	if len(segs) != len(p.segs) {
+		return false
+	}
+	for i := range segs {
+		if segs[i] != p.segs[i] {
+			return false
+		}
+	}
+	return true
+}
+
+func contains(list []string, s string) bool {
+	for _, v := range list {
+		if v == s {
+			return true
+		}
+	}
+	return false
+}
+
+// apply returns v with every hit replaced by its placeholder.
+func (r *Redactor) apply(v string, hs []hit) string {
+	if len(hs) == 0 {
+		return v
+	}
+	var b strings.Builder
+	last := 0
+	for _, h := range hs {
+		b.WriteString(v[last:h.start])
+		b.WriteString(r.Value(h.kind, v[h.start:h.end]))
+		last = h.end
+	}
+	b.WriteString(v[last:])
+	return b.String()
+}
+
+// echoHits returns the occurrences in v of clear values that the request
+// held at places rules protect (a response may echo them, in an error
+// message for instance), outside the ranges of hs.
+func echoHits(v string, echoes []echo, hs []hit) []hit {
+	for _, e := range echoes {
+		for from := 0; ; {
+			i := strings.Index(v[from:], e.value)
+			if i < 0 {
+				break
+			}
+			start, end := from+i, from+i+len(e.value)
+			overlaps := false
+			for _, h := range hs {
+				if start < h.end && h.start < end {
+					overlaps = true
+				}
+			}
+			if !overlaps {
+				hs = append(hs, hit{start, end, e.kind, "echoes the request's " + e.what})
+			}
+			from = end
+		}
+	}
+	sort.Slice(hs, func(i, j int) bool { return hs[i].start < hs[j].start })
+	return hs
+}
+
+// echo is a protected request value to look for in the response.
+type echo struct{ value, kind, what string }
+
+// minEcho is the shortest request value looked for in responses: shorter
+// ones (a short token in a test) would match ordinary words.
+const minEcho = 8

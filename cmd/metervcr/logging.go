@@ -1,0 +1,81 @@
+package main
+
+import (
+	"io"
+	"log/slog"
+	"strings"
+
+	"github.com/urfave/cli/v2"
+)
+
+// Log formats of --log-format.
+const (
+	logText = "text" // key=value lines with a short time, for people
+	logJSON = "json" // one JSON object per line, for log collectors
+)
+
+// logLevels are the values of --log-level. Request lines are info, misses
+// and failed requests warn, so --log-level warn shows only what went wrong.
+var logLevels = map[string]slog.Level{
+	"debug": slog.LevelDebug,
+	"info":  slog.LevelInfo,
+	"warn":  slog.LevelWarn,
+	"error": slog.LevelError,
+}
+
+func logFormatFlag() cli.Flag {
+	return &cli.StringFlag{
+		Name: "log-format", Value: logText, EnvVars: []string{"METERVCR_LOG_FORMAT"},
+		Usage: "request log on stderr: text (for people) or json (one object per line, for log collectors)",
+		Action: func(_ *cli.Context, v string) error {
+			if v != logText && v != logJSON {
+				return usageError("--log-format %q: want text or json", v)
+			}
+			return nil
+		},
+	}
+}
+
+func logLevelFlag() cli.Flag {
+	return &cli.StringFlag{
+		Name: "log-level", Value: "info", EnvVars: []string{"METERVCR_LOG_LEVEL"},
+		Usage: "least severe log lines shown: debug, info (a line per request), warn (misses and failures only) or error",
+		Action: func(_ *cli.Context, v string) error {
+			if _, ok := logLevels[strings.ToLower(v)]; !ok {
+				return usageError("--log-level %q: want debug, info, warn or error", v)
+			}
+			return nil
+		},
+	}
+}
+
+// commandLogger returns the logger that the --log-format and --log-level
+// flags of c ask for, writing to w. The flags' own actions have already
+// refused bad values; a command without the flags gets text at info.
+func commandLogger(c *cli.Context, w io.Writer) *slog.Logger {
+	format := c.String("log-format")
+	level, ok := logLevels[strings.ToLower(c.String("log-level"))]
+	if !ok {
+		level = slog.LevelInfo
+	}
+	return newLogger(w, format, level)
+}
+
+// newLogger returns a logger writing format (logText or logJSON) to w,
+// showing level and above.
+func newLogger(w io.Writer, format string, level slog.Level) *slog.Logger {
+	if format == logJSON {
+		return slog.New(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: level}))
+	}
+	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{
+		Level: level,
+		// People read the log while they run their tests: the time of day
+		// is enough, the date and zone are noise.
+		ReplaceAttr: func(groups []string, a slog.Attr) slog.Attr {
+			if a.Key == slog.TimeKey && len(groups) == 0 {
+				return slog.String(slog.TimeKey, a.Value.Time().Format("15:04:05.000"))
+			}
+			return a
+		},
+	}))
+}

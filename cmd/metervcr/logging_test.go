@@ -1,0 +1,79 @@
+package main
+
+import (
+	"bufio"
+	"encoding/json"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/metervcr/metervcr/cassettes"
+)
+
+func TestLogFlagsRefuseBadValues(t *testing.T) {
+	tests := []struct {
+		name string
+		args []string
+		env  string
+		want string
+	}{
+		{"format", []string{"replay", "--log-format", "xml"}, "", `--log-format "xml": want text or json`},
+		{"level", []string{"record", "--cassette", "x", "--log-level", "loud"}, "", `--log-level "loud": want debug, info, warn or error`},
+		{"level from the environment", []string{"replay"}, "METERVCR_LOG_LEVEL=verbose", `--log-level "verbose"`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if k, v, ok := strings.Cut(tt.env, "="); ok {
+				t.Setenv(k, v)
+			}
+			code, _, stderr := runApp(t, tt.args...)
+			if code != exitUsage || !strings.Contains(stderr, tt.want) {
+				t.Fatalf("metervcr %v: exit %d, stderr %q; want exit 2 and %q", tt.args, code, stderr, tt.want)
+			}
+		})
+	}
+}
+
+// TestJSONLogAtWarnShowsOnlyMisses replays the demo cassette with
+// --log-format json --log-level warn (from the environment): a match logs
+// nothing, a miss logs one JSON object.
+func TestJSONLogAtWarnShowsOnlyMisses(t *testing.T) {
+	t.Parallel()
+	p := start(t, []string{"METERVCR_CA_DIR=" + t.TempDir(), "METERVCR_LOG_LEVEL=warn"}, "replay", "--log-format", "json")
+	c := sdk(p.URL)
+	if err := meter(c, cassettes.DemoDimension, cassettes.DemoQuantity); err != nil {
+		t.Fatalf("demo MeterUsage: %v", err)
+	}
+	if err := meter(c, cassettes.DemoDimension, cassettes.DemoQuantity+1); err == nil {
+		t.Fatal("unrecorded MeterUsage succeeded, want a miss")
+	}
+	p.cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case <-p.done:
+	case <-time.After(10 * time.Second):
+		t.Fatal("no exit within 10s of SIGTERM")
+	}
+	var lines []map[string]any
+	sc := bufio.NewScanner(strings.NewReader(p.stderr.String()))
+	for sc.Scan() {
+		if !strings.HasPrefix(sc.Text(), "{") {
+			continue // the start-up lines and the summary are for people
+		}
+		var line map[string]any
+		if err := json.Unmarshal(sc.Bytes(), &line); err != nil {
+			t.Fatalf("log line %q is not JSON: %v", sc.Text(), err)
+		}
+		lines = append(lines, line)
+	}
+	if len(lines) != 1 {
+		t.Fatalf("got %d JSON log lines, want 1 (the miss); stderr:\n%s", len(lines), p.stderr)
+	}
+	got := lines[0]
+	if got["level"] != "WARN" || got["msg"] != "request" || got["op"] != "MeterUsage" || got["action"] != "miss" || got["status"] != float64(404) {
+		t.Errorf("miss logged as %v, want level WARN, msg request, op MeterUsage, action miss, status 404", got)
+	}
+	if _, err := time.Parse(time.RFC3339Nano, got["time"].(string)); err != nil {
+		t.Errorf("time %v is not RFC 3339: %v", got["time"], err)
+	}
+}

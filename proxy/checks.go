@@ -1,0 +1,182 @@
+package proxy
+
+import (
+	"fmt"
+	"net/http"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/metervcr/metervcr/cassettes"
+	"github.com/metervcr/metervcr/cassettes/metering"
+)
+
+// Checks selects the checks AWS would make that replay makes too, before
+// matching, so an application that signs wrongly or meters outside the
+// service's limits fails offline as it would online.
+type Checks int
+
+const (
+	// ChecksOff checks nothing (the zero value).
+	ChecksOff Checks = 0
+	// ChecksSignature checks the SigV4 shape of every request: scheme,
+	// service, region, credential-scope date, X-Amz-Date freshness and the
+	// signed headers. The signature itself cannot be verified: replay
+	// knows no secret.
+	ChecksSignature Checks = 1 << iota
+	// ChecksMetering checks the limits a cassette cannot know: at most 25
+	// records per batch and usage timestamps within the service's windows
+	// of now.
+	ChecksMetering
+	// ChecksAll is every check.
+	ChecksAll = ChecksSignature | ChecksMetering
+)
+
+// ParseChecks parses all, signature, metering or off.
+func ParseChecks(s string) (Checks, error) {
+	switch strings.ToLower(s) {
+	case "all":
+		return ChecksAll, nil
+	case "signature":
+		return ChecksSignature, nil
+	case "metering":
+		return ChecksMetering, nil
+	case "off", "none":
+		return ChecksOff, nil
+	}
+	return 0, fmt.Errorf("unknown AWS checks %q: want all, signature, metering or off", s)
+}
+
+func (c Checks) String() string {
+	switch c {
+	case ChecksAll:
+		return "all"
+	case ChecksSignature:
+		return "signature"
+	case ChecksMetering:
+		return "metering"
+	case ChecksOff:
+		return "off"
+	}
+	return fmt.Sprintf("Checks(%d)", int(c))
+}
+
+// check makes the configured checks on an exchange.
+func (s *Server) check(ex *exchange, intercepted bool) error {
+	if s.checks&ChecksSignature != 0 {
+		if err := s.checkSignature(ex.r, intercepted); err != nil {
+			return err
+		}
+	}
+	if s.checks&ChecksMetering != 0 {
+		return checkMetering(ex.operation, ex.body, s.now())
+	}
+	return nil
+}
+
+func signatureError(code, format string, args ...any) error {
+	return &statusError{status: http.StatusForbidden, code: code, msg: fmt.Sprintf(format, args...)}
+}
+
+// checkSignature checks what AWS checks of a SigV4 request before it
+// compares signatures, with the errors AWS answers.
+func (s *Server) checkSignature(r *http.Request, intercepted bool) error {
+	auth := r.Header.Get(metering.HeaderAuthorization)
+	if auth == "" {
+		return signatureError(metering.ErrMissingAuthenticationToken, "Missing Authentication Token")
+	}
+	scope, signed, _, err := metering.ParseAuthorization(auth)
+	if err != nil {
+		return signatureError(metering.ErrIncompleteSignature, "Authorization header requires 'Credential', 'SignedHeaders' and 'Signature' parameters: %v", err)
+	}
+	if scope.Service != metering.SigningName {
+		return signatureError(metering.ErrInvalidSignature, "Credential should be scoped to correct service: '%s'.", metering.SigningName)
+	}
+	if !s.regionServed(r, scope.Region, intercepted) {
+		return signatureError(metering.ErrInvalidSignature, "Credential should be scoped to a valid region, not '%s'.", scope.Region)
+	}
+	for _, h := range []string{"host", "x-amz-date"} {
+		if !slices.Contains(signed, h) {
+			return signatureError(metering.ErrInvalidSignature, "'%s' must be a 'SignedHeader' in the AWS Authorization.", h)
+		}
+	}
+	amzDate := r.Header.Get(metering.HeaderDate)
+	t, err := time.Parse("20060102T150405Z", amzDate)
+	if err != nil {
+		return signatureError(metering.ErrIncompleteSignature, "Authorization header requires existence of a valid 'X-Amz-Date' header, got '%s'.", amzDate)
+	}
+	if scope.Date != amzDate[:8] {
+		return signatureError(metering.ErrInvalidSignature,
+			"Date in Credential scope does not match YYYYMMDD from ISO-8601 version of date from HTTP: '%s' != '%s', from '%s'.", scope.Date, amzDate[:8], amzDate)
+	}
+	now := s.now().UTC()
+	switch {
+	case t.Before(now.Add(-metering.SignatureSkew)):
+		return signatureError(metering.ErrInvalidSignature, "Signature expired: %s is now earlier than %s (%s - 15 min.)",
+			amzDate, now.Add(-metering.SignatureSkew).Format("20060102T150405Z"), now.Format("20060102T150405Z"))
+	case t.After(now.Add(metering.SignatureSkew)):
+		return signatureError(metering.ErrInvalidSignature, "Signature not yet current: %s is still later than %s (%s + 15 min.)",
+			amzDate, now.Add(metering.SignatureSkew).Format("20060102T150405Z"), now.Format("20060102T150405Z"))
+	}
+	return nil
+}
+
+// regionServed reports whether a credential scope's region fits the
+// request: the host's region when intercepted, else a region the cassette
+// was recorded in.
+func (s *Server) regionServed(r *http.Request, region string, intercepted bool) bool {
+	if intercepted {
+		hostRegion, ok := metering.ParseHost(r.Host)
+		return !ok || hostRegion == region
+	}
+	return len(s.regions) == 0 || s.regions[region]
+}
+
+// checkMetering applies the limits that depend on when a request is sent.
+func checkMetering(op string, body []byte, now time.Time) error {
+	if op != metering.MeterUsage && op != metering.BatchMeterUsage {
+		return nil
+	}
+	doc, err := cassettes.DecodeJSON(body)
+	if err != nil {
+		return nil // the matcher answers malformed bodies
+	}
+	obj, _ := doc.(map[string]any)
+	switch op {
+	case metering.MeterUsage:
+		return checkWindow(obj["Timestamp"], now, metering.MeterUsageWindow)
+	default:
+		records, _ := obj["UsageRecords"].([]any)
+		if len(records) > metering.MaxUsageRecords {
+			return &statusError{status: http.StatusBadRequest, code: metering.ErrValidation,
+				msg: fmt.Sprintf("1 validation error detected: Value at 'usageRecords' failed to satisfy constraint: Member must have length less than or equal to %d", metering.MaxUsageRecords)}
+		}
+		for _, rec := range records {
+			r, _ := rec.(map[string]any)
+			if err := checkWindow(r["Timestamp"], now, metering.BatchMeterUsageWindow); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// checkWindow refuses a numeric epoch-seconds timestamp older than window
+// or from the future. Absent or non-numeric values are left to matching.
+func checkWindow(v any, now time.Time, window time.Duration) error {
+	n, ok := v.(interface{ Float64() (float64, error) })
+	if !ok {
+		return nil
+	}
+	secs, err := n.Float64()
+	if err != nil {
+		return nil
+	}
+	lo := float64(now.Add(-window).UnixMilli()) / 1000
+	hi := float64(now.Add(metering.FutureSlack).UnixMilli()) / 1000
+	if secs < lo || secs > hi {
+		return &statusError{status: http.StatusBadRequest, code: metering.ErrTimestampOutOfBounds,
+			msg: fmt.Sprintf("The timestamp value passed in the UsageRecord is out of allowed range: %v.", secs)}
+	}
+	return nil
+}

@@ -1,0 +1,112 @@
+package fakeaws
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"slices"
+	"unicode/utf8"
+
+	"gopkg.in/yaml.v3"
+)
+
+// customerEntry is one entry of a customers file, spelled as the API
+// spells the members.
+type customerEntry struct {
+	Token                string   `yaml:"token"`
+	CustomerIdentifier   string   `yaml:"customerIdentifier"`
+	CustomerAWSAccountID string   `yaml:"customerAWSAccountId"`
+	ProductCode          string   `yaml:"productCode"`
+	Dimensions           []string `yaml:"dimensions"`
+}
+
+// ParseCustomers reads a customers file and returns the Config fields it
+// sets: Customers, Products and Dimensions. The file is a YAML list of
+// entries such as
+//
+//	# customers.yaml
+//	- token: FAKE-REGISTRATION-TOKEN-EXAMPLE
+//	  customerIdentifier: cust-EXAMPLE123
+//	  customerAWSAccountId: "111122223333"
+//	  productCode: prodcode123example
+//	  dimensions: [requests, users]
+//
+// Every entry names a productCode, and the products named are the only ones
+// that exist. An entry with a token is a registration token that
+// ResolveCustomer resolves, and it needs a customerIdentifier, a
+// customerAWSAccountId or both; an entry with customer ids is a customer
+// subscribed to the product, whom BatchMeterUsage meters; an entry with
+// neither only makes its product exist (an AMI or container product).
+// dimensions, when any entry of a product lists them, are the only
+// dimensions that product accepts. Unknown keys are errors, so that a
+// misspelt key is not silently ignored.
+func ParseCustomers(data []byte) (Config, error) {
+	var entries []customerEntry
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	dec.KnownFields(true)
+	if err := dec.Decode(&entries); err != nil {
+		if errors.Is(err, io.EOF) {
+			return Config{}, errors.New("no entries; list at least one {token, customerIdentifier, customerAWSAccountId, productCode}")
+		}
+		return Config{}, fmt.Errorf("not a YAML list of customers: %w", err)
+	}
+	if len(entries) == 0 {
+		return Config{}, errors.New("no entries; list at least one {token, customerIdentifier, customerAWSAccountId, productCode}")
+	}
+	cfg := Config{Customers: []Customer{}, Dimensions: make(map[string][]string)}
+	tokens := make(map[string]int)
+	for i, e := range entries {
+		if err := e.check(); err != nil {
+			return Config{}, fmt.Errorf("entry %d: %w", i+1, err)
+		}
+		if e.Token != "" {
+			if first, dup := tokens[e.Token]; dup {
+				return Config{}, fmt.Errorf("entry %d: token is already the token of entry %d; tokens must be unique", i+1, first)
+			}
+			tokens[e.Token] = i + 1
+		}
+		if !slices.Contains(cfg.Products, e.ProductCode) {
+			cfg.Products = append(cfg.Products, e.ProductCode)
+		}
+		for _, d := range e.Dimensions {
+			if !slices.Contains(cfg.Dimensions[e.ProductCode], d) {
+				cfg.Dimensions[e.ProductCode] = append(cfg.Dimensions[e.ProductCode], d)
+			}
+		}
+		if e.Token != "" || e.CustomerIdentifier != "" || e.CustomerAWSAccountID != "" {
+			cfg.Customers = append(cfg.Customers, Customer{
+				Token:                e.Token,
+				CustomerIdentifier:   e.CustomerIdentifier,
+				CustomerAWSAccountID: e.CustomerAWSAccountID,
+				ProductCode:          e.ProductCode,
+			})
+		}
+	}
+	return cfg, nil
+}
+
+// check applies the API model's constraints to the values of an entry, so
+// that what ResolveCustomer answers is what the real service could answer.
+func (e customerEntry) check() error {
+	switch {
+	case e.ProductCode == "":
+		return errors.New("productCode is required")
+	case utf8.RuneCountInString(e.ProductCode) > maxStringLength || !productCodeRE.MatchString(e.ProductCode):
+		return fmt.Errorf("productCode %q is not a product code (at most %d of A-Z a-z 0-9 - / = : _ . @)", e.ProductCode, maxStringLength)
+	case e.Token != "" && !nonEmptyRE.MatchString(e.Token):
+		return errors.New("token must not contain spaces")
+	case e.Token != "" && e.CustomerIdentifier == "" && e.CustomerAWSAccountID == "":
+		return errors.New("a token needs the customer it resolves to: set customerIdentifier, customerAWSAccountId or both")
+	case utf8.RuneCountInString(e.CustomerIdentifier) > maxStringLength:
+		return fmt.Errorf("customerIdentifier is longer than %d characters", maxStringLength)
+	case e.CustomerAWSAccountID != "" && (len(e.CustomerAWSAccountID) != 12 || !accountIDRE.MatchString(e.CustomerAWSAccountID)):
+		return fmt.Errorf("customerAWSAccountId %q is not an AWS account id (12 digits)", e.CustomerAWSAccountID)
+	}
+	for _, d := range e.Dimensions {
+		if n := utf8.RuneCountInString(d); n < 1 || n > maxStringLength {
+			return fmt.Errorf("dimension %q must have 1 to %d characters", d, maxStringLength)
+		}
+	}
+	return nil
+}
