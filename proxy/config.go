@@ -111,6 +111,11 @@ type Config struct {
 	// latency recorded with it.
 	RecordedLatency bool
 
+	// Middleware, when set, wraps the handling of every Metering request,
+	// endpoint-mode and intercepted alike (fault injection uses it). Nil
+	// means none.
+	Middleware func(http.Handler) http.Handler
+
 	// MaxBodyBytes caps request bodies. Zero means the service's 1 MiB.
 	MaxBodyBytes int64
 	// Now is the clock for signing. Nil means time.Now.

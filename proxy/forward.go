@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/tls"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -34,7 +35,7 @@ func (s *Server) forwardProxy(ca *CA, ports []string) *goproxy.ProxyHttpServer {
 	dialer := &net.Dialer{Timeout: 10 * time.Second}
 	fp.ConnectDial = dialer.Dial
 	fp.Tr = &http.Transport{DialContext: dialer.DialContext, TLSHandshakeTimeout: 10 * time.Second}
-	fp.NonproxyHandler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { s.serve(w, r, false) })
+	fp.NonproxyHandler = s.inner
 
 	mitm := &goproxy.ConnectAction{Action: goproxy.ConnectMitm, TLSConfig: func(host string, _ *goproxy.ProxyCtx) (*tls.Config, error) {
 		cert, err := ca.Certificate(host)
@@ -69,9 +70,7 @@ func (s *Server) forwardProxy(ca *CA, ports []string) *goproxy.ProxyHttpServer {
 	})
 	fp.OnRequest().DoFunc(func(r *http.Request, ctx *goproxy.ProxyCtx) (*http.Request, *http.Response) {
 		if _, ok := metering.ParseHost(r.Host); ok {
-			buf := newResponseBuffer()
-			s.serve(buf, r, r.URL.Scheme == "https")
-			return r, buf.response(r)
+			return r, s.serveIntercepted(r)
 		}
 		if s.mode == Record {
 			return r, nil // plain HTTP to another host: passed on, never recorded
@@ -81,6 +80,35 @@ func (s *Server) forwardProxy(ca *CA, ports []string) *goproxy.ProxyHttpServer {
 	})
 	return fp
 }
+
+// serveIntercepted runs an intercepted request through the same handler
+// as endpoint mode and returns its answer for goproxy to write. A handler
+// that aborts (a dropped connection injected as a fault) gives a response
+// whose body fails, so goproxy drops the client's connection too.
+func (s *Server) serveIntercepted(r *http.Request) (resp *http.Response) {
+	buf := newResponseBuffer()
+	defer func() {
+		if v := recover(); v != nil {
+			if v != http.ErrAbortHandler {
+				panic(v)
+			}
+			resp = buf.response(r)
+			resp.Body = io.NopCloser(failingReader{})
+			resp.ContentLength = -1
+		}
+	}()
+	if r.URL.Scheme == "https" {
+		r = r.WithContext(context.WithValue(r.Context(), interceptedKey{}, true))
+	}
+	s.inner.ServeHTTP(buf, r)
+	return buf.response(r)
+}
+
+type failingReader struct{}
+
+func (failingReader) Read([]byte) (int, error) { return 0, errAborted }
+
+var errAborted = errors.New("connection dropped")
 
 var rejectWithResponse = &goproxy.ConnectAction{Action: goproxy.ConnectReject}
 

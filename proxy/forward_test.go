@@ -272,3 +272,30 @@ func TestForwardModeOffWithoutCA(t *testing.T) {
 		t.Fatal("CONNECT through a proxy without a CA succeeded")
 	}
 }
+
+// TestForwardModeFaultInjection: faults reach requests that come through
+// HTTPS_PROXY too, dropped connections included.
+func TestForwardModeFaultInjection(t *testing.T) {
+	t.Parallel()
+	ca := testCA(t)
+	for _, tt := range []struct{ spec, want string }{
+		{"throttle=1", "ThrottlingException"},
+		{"reset=1", "transport"},
+	} {
+		in, err := proxy.ParseInject(tt.spec)
+		if err != nil {
+			t.Fatal(err)
+		}
+		p, err := proxy.New(proxy.Config{Mode: proxy.Replay, Cassette: "../cassettes/demo.yaml", Redactor: testRedactor(t, cassettes.DemoKey),
+			CA: ca, Transport: failingTransport{t}, Middleware: func(h http.Handler) http.Handler { return in.Wrap(h, 1) }})
+		if err != nil {
+			t.Fatal(err)
+		}
+		srv := httptest.NewServer(p)
+		defer srv.Close()
+		err = meterQ(proxiedClient(srv.URL, ca, replayCreds), cassettes.DemoDimension, cassettes.DemoQuantity, time.Now())
+		if code := errorCode(err); !strings.HasPrefix(code, tt.want) {
+			t.Errorf("--inject %s through HTTPS_PROXY: %q, want %s", tt.spec, code, tt.want)
+		}
+	}
+}

@@ -201,4 +201,3 @@ func asStatus(err error, target *interface{ HTTPStatusCode() int }) bool {
 	}
 	return false
 }
-

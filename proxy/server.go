@@ -34,6 +34,8 @@ type Server struct {
 	upstream  *upstream
 	transport http.RoundTripper
 
+	// inner handles one Metering request, behind Config.Middleware.
+	inner http.Handler
 	// Forward-proxy mode; nil when Config.CA is nil.
 	forward http.Handler
 
@@ -94,6 +96,13 @@ func New(cfg Config) (*Server, error) {
 	}
 	if err != nil {
 		return nil, err
+	}
+	s.inner = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, intercepted := r.Context().Value(interceptedKey{}).(bool)
+		s.serve(w, r, intercepted)
+	})
+	if cfg.Middleware != nil {
+		s.inner = cfg.Middleware(s.inner)
 	}
 	if cfg.CA != nil {
 		ports := cfg.ConnectPorts
@@ -183,8 +192,12 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.forward.ServeHTTP(w, r)
 		return
 	}
-	s.serve(w, r, false)
+	s.inner.ServeHTTP(w, r)
 }
+
+// interceptedKey marks, in a request's context, a request that came
+// through HTTPS_PROXY to the real host.
+type interceptedKey struct{}
 
 // serve reads the request, then records or replays it, and logs one line.
 // intercepted requests came through HTTPS_PROXY to the real host and keep

@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"io"
+	"net/http"
 
 	"github.com/urfave/cli/v2"
 
@@ -77,15 +78,20 @@ func replayCommand(stderr io.Writer) *cli.Command {
 			if cfg.CA, err = loadCA(c.String("ca-dir")); err != nil {
 				return err
 			}
+			var injectErr error
+			cfg.Middleware = func(h http.Handler) http.Handler {
+				wrapped, err := withInject(c, h, log, stderr)
+				injectErr = err
+				return wrapped
+			}
 			srv, err := proxy.New(cfg)
 			if err != nil {
 				return loadError(cfg.Cassette, err)
 			}
-			handler, err := withInject(c, srv, log, stderr)
-			if err != nil {
-				return err
+			if injectErr != nil {
+				return injectErr
 			}
-			err = serve(c.Context, c.String("listen"), handler, log, func(u string) {
+			err = serve(c.Context, c.String("listen"), srv, log, func(u string) {
 				fmt.Fprintf(stderr, "metervcr: replaying %s on %s\n", name, u)
 				printHowToConnect(stderr, u, cfg.CA)
 				if cfg.Cassette == "" {
