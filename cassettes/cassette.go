@@ -62,10 +62,19 @@ func Path(p string) string {
 	return p + ".yaml"
 }
 
+// MaxFileBytes is the largest cassette Load reads. A Metering cassette of a
+// million interactions stays well under it; a bigger file is a mistake
+// (the wrong file, or a runaway recording), not something to read into
+// memory.
+const MaxFileBytes = 1 << 30
+
 // Load reads the cassette at path (".yaml" appended when missing). A missing
 // file gives an error wrapping ErrNotFound.
 func Load(path string) (*Cassette, error) {
 	path = Path(path)
+	if st, err := os.Stat(path); err == nil && st.Size() > MaxFileBytes {
+		return nil, fmt.Errorf("%s: %d bytes is over the %d-byte limit for a cassette; is it the right file? Split the recording into several cassettes", path, st.Size(), MaxFileBytes)
+	}
 	data, err := os.ReadFile(path)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, fmt.Errorf("%s: %w", path, ErrNotFound)

@@ -19,6 +19,14 @@ import (
 	"github.com/metervcr/metervcr/proxy"
 )
 
+// Server timeouts: a client that sends its headers or body slowly (a
+// slow-loris attack, or a stuck client) is cut off instead of holding a
+// connection forever. Tests shorten them.
+var (
+	readHeaderTimeout = 10 * time.Second
+	readTimeout       = 60 * time.Second
+)
+
 // shutdownGrace bounds how long in-flight requests may take to finish after
 // SIGINT or SIGTERM.
 const shutdownGrace = 30 * time.Second
@@ -39,8 +47,8 @@ func serve(ctx context.Context, addr string, handler http.Handler, log *slog.Log
 	}
 	srv := &http.Server{
 		Handler:           handler,
-		ReadHeaderTimeout: 10 * time.Second,
-		ReadTimeout:       60 * time.Second,
+		ReadHeaderTimeout: readHeaderTimeout,
+		ReadTimeout:       readTimeout,
 		IdleTimeout:       120 * time.Second,
 		MaxHeaderBytes:    64 << 10,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
