@@ -1,7 +1,9 @@
 package proxy
 
 import (
+	"bytes"
 	"fmt"
+	"io"
 	"net/http"
 	"slices"
 	"strings"
@@ -63,15 +65,49 @@ func (c Checks) String() string {
 
 // check makes the configured checks on an exchange.
 func (s *Server) check(ex *exchange, intercepted bool) error {
-	if s.checks&ChecksSignature != 0 {
-		if err := s.checkSignature(ex.r, intercepted); err != nil {
+	return checkRequest(s.checks, ex.r, ex.operation, ex.body, intercepted, s.regions, s.now())
+}
+
+// checkRequest makes checks c on a request of operation op. regions, when
+// not empty, are the regions a credential scope may name.
+func checkRequest(c Checks, r *http.Request, op string, body []byte, intercepted bool, regions map[string]bool, now time.Time) error {
+	if c&ChecksSignature != 0 {
+		if err := checkSignature(r, intercepted, regions, now); err != nil {
 			return err
 		}
 	}
-	if s.checks&ChecksMetering != 0 {
-		return checkMetering(ex.operation, ex.body, s.now())
+	if c&ChecksMetering != 0 {
+		return checkMetering(op, body, now)
 	}
 	return nil
+}
+
+// CheckHandler makes checks c on every Metering request before next sees
+// it, answering a failed check as AWS would. mock uses it in front of the
+// service model; a nil now means time.Now.
+func CheckHandler(c Checks, now func() time.Time, next http.Handler) http.Handler {
+	if now == nil {
+		now = time.Now
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		op, ok := metering.OperationFromTarget(r.Header.Get(metering.HeaderTarget))
+		if !ok || c == ChecksOff {
+			next.ServeHTTP(w, r) // the model answers unknown operations itself
+			return
+		}
+		body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, metering.MaxBodyBytes))
+		if err != nil {
+			writeError(w, http.StatusRequestEntityTooLarge, metering.ErrRequestEntityTooLarge, err.Error())
+			return
+		}
+		if err := checkRequest(c, r, op, body, false, nil, now()); err != nil {
+			status, code, msg := statusOf(err)
+			writeError(w, status, code, msg)
+			return
+		}
+		r.Body = io.NopCloser(bytes.NewReader(body))
+		next.ServeHTTP(w, r)
+	})
 }
 
 func signatureError(code, format string, args ...any) error {
@@ -80,7 +116,7 @@ func signatureError(code, format string, args ...any) error {
 
 // checkSignature checks what AWS checks of a SigV4 request before it
 // compares signatures, with the errors AWS answers.
-func (s *Server) checkSignature(r *http.Request, intercepted bool) error {
+func checkSignature(r *http.Request, intercepted bool, regions map[string]bool, now time.Time) error {
 	auth := r.Header.Get(metering.HeaderAuthorization)
 	if auth == "" {
 		return signatureError(metering.ErrMissingAuthenticationToken, "Missing Authentication Token")
@@ -92,7 +128,7 @@ func (s *Server) checkSignature(r *http.Request, intercepted bool) error {
 	if scope.Service != metering.SigningName {
 		return signatureError(metering.ErrInvalidSignature, "Credential should be scoped to correct service: '%s'.", metering.SigningName)
 	}
-	if !s.regionServed(r, scope.Region, intercepted) {
+	if !regionServed(r, scope.Region, intercepted, regions) {
 		return signatureError(metering.ErrInvalidSignature, "Credential should be scoped to a valid region, not '%s'.", scope.Region)
 	}
 	for _, h := range []string{"host", "x-amz-date"} {
@@ -109,7 +145,7 @@ func (s *Server) checkSignature(r *http.Request, intercepted bool) error {
 		return signatureError(metering.ErrInvalidSignature,
 			"Date in Credential scope does not match YYYYMMDD from ISO-8601 version of date from HTTP: '%s' != '%s', from '%s'.", scope.Date, amzDate[:8], amzDate)
 	}
-	now := s.now().UTC()
+	now = now.UTC()
 	switch {
 	case t.Before(now.Add(-metering.SignatureSkew)):
 		return signatureError(metering.ErrInvalidSignature, "Signature expired: %s is now earlier than %s (%s - 15 min.)",
@@ -124,12 +160,12 @@ func (s *Server) checkSignature(r *http.Request, intercepted bool) error {
 // regionServed reports whether a credential scope's region fits the
 // request: the host's region when intercepted, else a region the cassette
 // was recorded in.
-func (s *Server) regionServed(r *http.Request, region string, intercepted bool) bool {
+func regionServed(r *http.Request, region string, intercepted bool, regions map[string]bool) bool {
 	if intercepted {
 		hostRegion, ok := metering.ParseHost(r.Host)
 		return !ok || hostRegion == region
 	}
-	return len(s.regions) == 0 || s.regions[region]
+	return len(regions) == 0 || regions[region]
 }
 
 // checkMetering applies the limits that depend on when a request is sent.

@@ -260,3 +260,26 @@ func TestRecordedLatency(t *testing.T) {
 		t.Fatalf("answered in %v, want at least the recorded 300ms", took)
 	}
 }
+
+// TestCheckHandlerInFrontOfTheModel: mock's --aws-checks refuses what AWS
+// would refuse before the model sees it, even with signatures unverified.
+func TestCheckHandlerInFrontOfTheModel(t *testing.T) {
+	t.Parallel()
+	model := fakeaws.New(fakeaws.Config{SkipSignatures: true})
+	checked := httptest.NewServer(proxy.CheckHandler(proxy.ChecksAll, nil, model))
+	defer checked.Close()
+	open := httptest.NewServer(proxy.CheckHandler(proxy.ChecksOff, nil, model))
+	defer open.Close()
+	now := time.Now()
+	body := fmt.Sprintf(`{"ProductCode":"%s","Timestamp":%d,"UsageDimension":"checked","UsageQuantity":1}`, cassettes.DemoProduct, now.Unix())
+	if status, code := rawCall(t, checked.URL, metering.MeterUsage, body, "", ""); status != 403 || code != metering.ErrMissingAuthenticationToken {
+		t.Fatalf("unsigned request with checks: %d %q, want 403 MissingAuthenticationTokenException", status, code)
+	}
+	if status, code := rawCall(t, open.URL, metering.MeterUsage, body, "", ""); status != 200 {
+		t.Fatalf("unsigned request with checks off: %d %q, want the model's 200", status, code)
+	}
+	// A well-signed client passes the checks and reaches the model.
+	if err := meterQ(client(checked.URL, clientCreds), "checked-sdk", 1, now); err != nil {
+		t.Fatalf("SDK through the checks: %v", err)
+	}
+}

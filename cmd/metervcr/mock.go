@@ -8,6 +8,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/metervcr/metervcr/proxy"
 	"github.com/metervcr/metervcr/proxy/fakeaws"
 )
 
@@ -27,14 +28,16 @@ func mockCommand(stderr io.Writer) *cli.Command {
 			"repeated with another quantity is DuplicateRecord), resolves registration tokens from\n" +
 			"--customers (or the built-in customers the README lists) and answers unknown customers\n" +
 			"with CustomerNotSubscribed. Product code throttled-product-example is always throttled.\n" +
-			"State lives in memory until the process exits. Signatures are not checked unless\n" +
-			"--verify-signatures is given.",
+			"State lives in memory until the process exits. Signatures are not verified unless\n" +
+			"--verify-signatures is given; their shape and clock are (--aws-checks).",
 		Flags: []cli.Flag{
 			listenFlag(),
 			&cli.StringFlag{Name: "customers", EnvVars: []string{"METERVCR_CUSTOMERS"},
 				Usage: "YAML list of {token, customerIdentifier, customerAWSAccountId, productCode[, dimensions]}; its product codes are the only ones that exist; default: the built-in customers"},
 			&cli.BoolFlag{Name: "verify-signatures", EnvVars: []string{"METERVCR_VERIFY_SIGNATURES"},
 				Usage: "check SigV4 signatures against the test key pairs printed at start, and answer bad ones as AWS does (403)"},
+			&cli.StringFlag{Name: "aws-checks", Value: "all", EnvVars: []string{"METERVCR_AWS_CHECKS"},
+				Usage: "checks of the request's shape made before the model answers: all, signature (SigV4 shape and clock, even without --verify-signatures), metering, or off"},
 			injectFlag(),
 			seedFlag(),
 			logFormatFlag(), logLevelFlag(),
@@ -46,7 +49,11 @@ func mockCommand(stderr io.Writer) *cli.Command {
 				return err
 			}
 			cfg.Log = log
-			handler, err := withInject(c, fakeaws.New(cfg), log, stderr)
+			checks, err := proxy.ParseChecks(c.String("aws-checks"))
+			if err != nil {
+				return usageError("--aws-checks: %v", err)
+			}
+			handler, err := withInject(c, proxy.CheckHandler(checks, nil, fakeaws.New(cfg)), log, stderr)
 			if err != nil {
 				return err
 			}
