@@ -29,9 +29,14 @@ fmt-check:
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
 	if [ -n "$$out" ]; then echo "gofmt would change: $$out"; exit 1; fi
 
-## bench: benchmarks of the hot paths, with allocations
-bench:
-	$(GO) test -run '^$$' -bench . -benchmem ./matcher ./cassettes
+## bench: benchmarks of the hot paths, with allocations, then the binary
+## against bare net/http under load (BENCH_FLAGS, e.g. -duration 10s -rounds 3;
+## see BENCHMARKS.md)
+BENCH_FLAGS ?=
+bench: build
+	$(GO) test -run '^$$' -bench . -benchmem ./matcher ./cassettes ./proxy
+	$(GO) build -o bin/metervcr-bench ./cmd/metervcr-bench
+	./bin/metervcr-bench -bin $(BIN) $(BENCH_FLAGS)
 
 ## demo: re-record the embedded demo cassette against the fake service
 demo:

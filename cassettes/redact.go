@@ -7,7 +7,6 @@ import (
 	"encoding/hex"
 	"fmt"
 	"net/http"
-	"regexp"
 	"strings"
 
 	"github.com/metervcr/metervcr/cassettes/metering"
@@ -61,18 +60,50 @@ func NewRedactor(key []byte, headers []string, rules []metering.BodyRule) (*Reda
 	return r, nil
 }
 
-var (
-	secretPlaceholder  = regexp.MustCompile(`^REDACTED-[0-9a-f]{16}$`)
-	accountPlaceholder = regexp.MustCompile(`^0000[0-9]{8}$`)
-	accountID          = regexp.MustCompile(`^[0-9]{12}$`)
-)
+// The shapes of placeholders and account ids are tested by hand rather than
+// by regexp: matching runs them on request values, and this is several
+// times faster.
+
+// isSecretPlaceholder reports whether v is REDACTED- and 16 lower-case hex
+// digits.
+func isSecretPlaceholder(v string) bool {
+	rest, ok := strings.CutPrefix(v, "REDACTED-")
+	if !ok || len(rest) != 16 {
+		return false
+	}
+	for i := 0; i < len(rest); i++ {
+		if c := rest[i]; (c < '0' || c > '9') && (c < 'a' || c > 'f') {
+			return false
+		}
+	}
+	return true
+}
+
+// isAccountPlaceholder reports whether v is twelve digits, the first four
+// zero.
+func isAccountPlaceholder(v string) bool {
+	return strings.HasPrefix(v, "0000") && isAccountID(v)
+}
+
+// isAccountID reports whether v is twelve ASCII digits.
+func isAccountID(v string) bool {
+	if len(v) != 12 {
+		return false
+	}
+	for i := 0; i < len(v); i++ {
+		if v[i] < '0' || v[i] > '9' {
+			return false
+		}
+	}
+	return true
+}
 
 // Value returns the placeholder for v under kind. Placeholders are fixed
 // points: Value(kind, Value(kind, v)) == Value(kind, v).
 func (r *Redactor) Value(kind, v string) string {
 	switch kind {
 	case metering.KindAccountID:
-		if accountPlaceholder.MatchString(v) {
+		if isAccountPlaceholder(v) {
 			return v
 		}
 		// Twelve digits, the first four zero: a valid account id shape that
@@ -83,7 +114,7 @@ func (r *Redactor) Value(kind, v string) string {
 		// arn:partition:service:region:account:resource; only the account
 		// identifies the buyer.
 		parts := strings.SplitN(v, ":", 6)
-		if len(parts) == 6 && parts[0] == "arn" && accountID.MatchString(parts[4]) {
+		if len(parts) == 6 && parts[0] == "arn" && isAccountID(parts[4]) {
 			parts[4] = r.Value(metering.KindAccountID, parts[4])
 			return strings.Join(parts, ":")
 		}
@@ -92,7 +123,7 @@ func (r *Redactor) Value(kind, v string) string {
 		}
 		return r.Value(metering.KindSecret, v)
 	default:
-		if secretPlaceholder.MatchString(v) {
+		if isSecretPlaceholder(v) {
 			return v
 		}
 		return "REDACTED-" + hex.EncodeToString(r.mac("secret", v)[:8])

@@ -85,14 +85,14 @@ func (p *policy) hits(pl place, v string) []hit {
 	}
 	if !p.keepARNs && strings.Contains(v, "arn:") {
 		for _, m := range metering.ARNAccount.FindAllStringSubmatchIndex(v, -1) {
-			if acct := v[m[2]:m[3]]; !accountPlaceholder.MatchString(acct) {
+			if acct := v[m[2]:m[3]]; !isAccountPlaceholder(acct) {
 				add(m[2], m[3], metering.KindAccountID, "ARN names buyer AWS account id "+maskAccount(acct)+", not pseudonymised")
 			}
 		}
 	}
 	if !p.keepAccounts {
 		for _, m := range metering.FindAccountIDs(v) {
-			if acct := v[m[0]:m[1]]; !accountPlaceholder.MatchString(acct) {
+			if acct := v[m[0]:m[1]]; !isAccountPlaceholder(acct) {
 				add(m[0], m[1], metering.KindAccountID, "AWS account id "+maskAccount(acct)+" not pseudonymised")
 			}
 		}

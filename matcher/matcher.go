@@ -6,6 +6,7 @@
 package matcher
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -128,7 +129,7 @@ func (m *Matcher) Normalize(r Request) (Normalized, error) {
 // body returns the canonical form of a JSON body: numbers in one notation,
 // keys sorted, no whitespace, ignored fields removed, secrets redacted.
 func (m *Matcher) body(op string, b []byte) (string, error) {
-	if len(strings.TrimSpace(string(b))) == 0 {
+	if len(bytes.TrimSpace(b)) == 0 {
 		return "", nil
 	}
 	doc, err := cassettes.DecodeJSON(b)

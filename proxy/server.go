@@ -214,21 +214,31 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request, intercepted bool)
 	default:
 		out = s.replay(w, ex, intercepted)
 	}
-	op := "-"
-	if ex != nil {
-		op = ex.operation
-	}
-	attrs := []any{"op", op, "action", out.action, "status", out.status, "latency", time.Since(start).Round(time.Microsecond)}
-	if out.index >= 0 {
-		attrs = append(attrs, "interaction", out.index)
-	}
 	// Misses and failures are warnings, so a log at warn level shows only
 	// what went wrong.
 	level := slog.LevelInfo
 	if out.action == "miss" || out.action == "error" {
 		level = slog.LevelWarn
 	}
-	s.log.Log(r.Context(), level, "request", attrs...)
+	if !s.log.Enabled(r.Context(), level) {
+		return
+	}
+	op := "-"
+	if ex != nil {
+		op = ex.operation
+	}
+	// LogAttrs over an array on the stack: the line allocates nothing
+	// beyond what the handler needs to format it.
+	attrs := [5]slog.Attr{
+		slog.String("op", op), slog.String("action", out.action), slog.Int("status", out.status),
+		slog.Duration("latency", time.Since(start).Round(time.Microsecond)),
+	}
+	n := 4
+	if out.index >= 0 {
+		attrs[n] = slog.Int("interaction", out.index)
+		n++
+	}
+	s.log.LogAttrs(r.Context(), level, "request", attrs[:n]...)
 }
 
 // read buffers the body within the size limit and checks that the request

@@ -1,0 +1,33 @@
+package main
+
+import (
+	"net/http"
+	"strconv"
+
+	"github.com/metervcr/metervcr/cassettes/metering"
+)
+
+// baselineBody is the fixed MeterUsage answer of the baseline server.
+var baselineBody = []byte(responseBody(0))
+
+// baseline is the bar replay is measured against: a minimal net/http
+// server that answers every request with a fixed MeterUsage response,
+// after reading the request body as any server must. It is also the
+// upstream that recording is measured against.
+func baseline(addr string) error {
+	length := strconv.Itoa(len(baselineBody))
+	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var buf [4096]byte
+		for {
+			if _, err := r.Body.Read(buf[:]); err != nil {
+				break
+			}
+		}
+		hd := w.Header()
+		hd["Content-Type"] = []string{"application/x-amz-json-1.1"}
+		hd["Content-Length"] = []string{length}
+		hd[metering.HeaderRequestID] = []string{"3c0d2ee0-7f57-4b84-9bfd-2c7a3c9b4d11"}
+		w.Write(baselineBody)
+	})
+	return http.ListenAndServe(addr, h)
+}

@@ -1,0 +1,147 @@
+// Command metervcr-bench measures the metervcr binary against a bare
+// net/http server under the same load, as make bench runs it.
+//
+// It generates cassettes of several sizes as recording writes them, then,
+// in interleaved rounds, starts the baseline server, metervcr replay on
+// each cassette, metervcr record in front of the baseline, and metervcr
+// replay of the built-in demo cassette, one at a time. Each server but the
+// demo is driven by conns keep-alive connections sending signed-looking
+// MeterUsage requests for a fixed duration. One table reports requests per
+// second, median and 99th percentile latency, peak RSS (VmHWM), the time
+// from start until the port answers, and each as a ratio to the baseline of
+// the same round. With two or more CPUs and taskset on the PATH, servers
+// run on CPU 0 and the load generator on CPU 1.
+//
+// Usage:
+//
+//	metervcr-bench [-bin bin/metervcr] [-duration 5s] [-rounds 2] [-conns 16] [-sizes 10,1000,100000]
+//	metervcr-bench baseline ADDR
+package main
+
+import (
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// pinnedEnv marks a driver already running on the load generator's CPU
+// and holds the servers' CPU list.
+const pinnedEnv = "METERVCR_BENCH_PINNED"
+
+func main() {
+	if len(os.Args) == 3 && os.Args[1] == "baseline" {
+		if err := baseline(os.Args[2]); err != nil {
+			fmt.Fprintln(os.Stderr, "metervcr-bench baseline:", err)
+			os.Exit(1)
+		}
+		return
+	}
+	if err := run(os.Args[1:], os.Stdout); err != nil {
+		fmt.Fprintln(os.Stderr, "metervcr-bench:", err)
+		os.Exit(1)
+	}
+}
+
+// options are the driver's flags.
+type options struct {
+	bin      string
+	duration time.Duration
+	rounds   int
+	conns    int
+	sizes    []int
+	record   bool
+	cache    string
+	keep     bool
+}
+
+func parseFlags(args []string) (options, error) {
+	var o options
+	fs := flag.NewFlagSet("metervcr-bench", flag.ContinueOnError)
+	fs.StringVar(&o.bin, "bin", "bin/metervcr", "metervcr binary to measure")
+	fs.DurationVar(&o.duration, "duration", 5*time.Second, "load duration of each server in each round")
+	fs.IntVar(&o.rounds, "rounds", 2, "interleaved rounds")
+	fs.IntVar(&o.conns, "conns", 16, "concurrent keep-alive connections")
+	sizes := fs.String("sizes", "10,1000,100000", "interactions per generated cassette, comma-separated; the first is the reference of flatness")
+	fs.BoolVar(&o.record, "record", true, "also measure recording in front of the baseline server")
+	fs.StringVar(&o.cache, "cache", "bin/bench-cassettes", "directory of generated cassettes, reused by later runs")
+	fs.BoolVar(&o.keep, "keep", false, "keep the work directory (cassettes, server logs) and print its path")
+	if err := fs.Parse(args); err != nil {
+		return o, err
+	}
+	for _, s := range strings.Split(*sizes, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(s))
+		if err != nil || n < 1 {
+			return o, fmt.Errorf("-sizes: %q is not a positive count", s)
+		}
+		o.sizes = append(o.sizes, n)
+	}
+	if o.rounds < 1 || o.conns < 1 || o.duration <= 0 {
+		return o, fmt.Errorf("-rounds, -conns and -duration must be positive")
+	}
+	return o, nil
+}
+
+// cpus returns the CPU lists for the servers and for the load generator,
+// or "" for both when pinning is not possible.
+func cpus() (server, load string) {
+	if runtime.NumCPU() < 2 {
+		return "", ""
+	}
+	if _, err := exec.LookPath("taskset"); err != nil {
+		return "", ""
+	}
+	return "0", "1"
+}
+
+func run(args []string, stdout io.Writer) error {
+	o, err := parseFlags(args)
+	if err != nil {
+		return err
+	}
+	// Cassettes are generated before pinning, on every CPU.
+	paths, err := generateAll(o.cache, o.sizes, stdout)
+	if err != nil {
+		return err
+	}
+	serverCPU, loadCPU := cpus()
+	if pinned := os.Getenv(pinnedEnv); pinned != "" {
+		serverCPU = pinned
+	} else if loadCPU != "" {
+		// Run again on the load generator's CPU, so that it and the
+		// servers never share one. The child sees one CPU, so it is told
+		// the servers'.
+		cmd := exec.Command("taskset", append([]string{"-c", loadCPU, os.Args[0]}, args...)...)
+		cmd.Env = append(os.Environ(), pinnedEnv+"="+serverCPU)
+		cmd.Stdout, cmd.Stderr = stdout, os.Stderr
+		return cmd.Run()
+	}
+	if _, err := os.Stat(o.bin); err != nil {
+		return fmt.Errorf("%w; build it first: make build", err)
+	}
+	bin, err := filepath.Abs(o.bin)
+	if err != nil {
+		return err
+	}
+	self, err := os.Executable()
+	if err != nil {
+		return err
+	}
+	dir, err := os.MkdirTemp("", "metervcr-bench-")
+	if err != nil {
+		return err
+	}
+	if o.keep {
+		fmt.Fprintln(stdout, "work directory:", dir)
+	} else {
+		defer os.RemoveAll(dir)
+	}
+	b := &bench{opts: o, bin: bin, self: self, dir: dir, serverCPU: serverCPU, out: stdout, cassettes: paths}
+	return b.run()
+}
