@@ -84,7 +84,7 @@ func (s *Scanner) File(path string) ([]Finding, int, error) {
 func (s *Scanner) Text(text string) []Finding {
 	var out []Finding
 	for n, line := range strings.Split(text, "\n") {
-		pl := place{where: fmt.Sprintf("line %d", n+1), near: metering.AccessKeyID.MatchString(line)}
+		pl := place{where: fmt.Sprintf("line %d", n+1), near: metering.HasAccessKeyID(line)}
 		for _, h := range s.policy.hits(pl, line) {
 			out = append(out, Finding{Interaction: -1, Where: pl.where, What: h.what})
 		}

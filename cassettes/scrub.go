@@ -68,7 +68,7 @@ func (r *Redactor) scrubDoc(op string, doc any) int {
 	scrub := func(pl place, v string) string {
 		hs := r.hits(pl, v)
 		for _, h := range hs {
-			near = near || metering.AccessKeyID.MatchString(v[h.start:h.end])
+			near = near || metering.HasAccessKeyID(v[h.start:h.end])
 		}
 		n += len(hs)
 		return r.apply(v, hs)

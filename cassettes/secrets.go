@@ -70,10 +70,12 @@ func (p *policy) hits(pl place, v string) []hit {
 			add(m[0], m[1], metering.KindSecret, "SigV4 Authorization value in clear")
 		}
 	}
-	if len(v) >= 20 {
+	if len(v) >= 20 && metering.MayHoldAccessKeyID(v) {
 		for _, m := range metering.AccessKeyID.FindAllStringIndex(v, -1) {
 			add(m[0], m[1], metering.KindSecret, "AWS access key id "+mask(v[m[0]:m[1]])+" in clear")
 		}
+	}
+	if len(v) >= 24 && metering.MayHoldSessionToken(v) {
 		for _, m := range metering.SessionToken.FindAllStringIndex(v, -1) {
 			add(m[0], m[1], metering.KindSecret, fmt.Sprintf("session token (%d characters) in clear", m[1]-m[0]))
 		}
@@ -128,7 +130,7 @@ func describeRuled(pl place, v string) string {
 
 // mask returns text with whatever hits finds in it replaced by "****".
 func (p *policy) mask(text string) string {
-	hs := p.hits(place{near: metering.AccessKeyID.MatchString(text)}, text)
+	hs := p.hits(place{near: metering.HasAccessKeyID(text)}, text)
 	for i := len(hs) - 1; i >= 0; i-- {
 		text = text[:hs[i].start] + "****" + text[hs[i].end:]
 	}

@@ -48,7 +48,7 @@ func (p *policy) eachHeader(side string, h http.Header, fn func(place, string) s
 	near := false
 	for _, vals := range h {
 		for _, v := range vals {
-			near = near || metering.AccessKeyID.MatchString(v)
+			near = near || metering.HasAccessKeyID(v)
 		}
 	}
 	for _, name := range sortedKeys(h) {
@@ -64,7 +64,7 @@ func (p *policy) eachHeader(side string, h http.Header, fn func(place, string) s
 // eachURL visits the user information, path and query of the request URL.
 // A URL that does not parse is visited as one string.
 func (p *policy) eachURL(r *Request, fn func(place, string) string) {
-	near := metering.AccessKeyID.MatchString(r.URL)
+	near := metering.HasAccessKeyID(r.URL)
 	u, err := url.Parse(r.URL)
 	if err != nil {
 		r.URL = fn(place{where: "request url", name: "url", near: near}, r.URL)
@@ -101,7 +101,7 @@ func eachForm(form map[string][]string, fn func(place, string) string) {
 	near := false
 	for _, vals := range form {
 		for _, v := range vals {
-			near = near || metering.AccessKeyID.MatchString(v)
+			near = near || metering.HasAccessKeyID(v)
 		}
 	}
 	for _, name := range sortedKeys(form) {
@@ -120,7 +120,7 @@ func (p *policy) eachBody(op, where, body string, fn func(place, string) string)
 	if body == "" {
 		return body
 	}
-	near := metering.AccessKeyID.MatchString(body)
+	near := metering.HasAccessKeyID(body)
 	doc, _ := DecodeJSON([]byte(body)) // nil when not JSON
 	switch doc.(type) {
 	case map[string]any, []any:

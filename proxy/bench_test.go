@@ -6,7 +6,11 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
+	"path/filepath"
 	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/credentials"
 
 	"github.com/metervcr/metervcr/cassettes"
 	"github.com/metervcr/metervcr/proxy"
@@ -45,4 +49,46 @@ func BenchmarkReplay(b *testing.B) {
 			b.Fatalf("status %d: %s", w.Code, w.Body)
 		}
 	}
+}
+
+// BenchmarkRecord records MeterUsage calls from parallel clients through
+// ServeHTTP against an in-process upstream that answers at once: the cost
+// of re-signing, redaction, encoding and the durable append.
+func BenchmarkRecord(b *testing.B) {
+	upstream := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.Copy(io.Discard, r.Body)
+		w.Header().Set("Content-Type", "application/x-amz-json-1.1")
+		io.WriteString(w, `{"MeteringRecordId":"ee4d6217-b54c-4c9e-96a1-86270379d18e"}`)
+	}))
+	defer upstream.Close()
+	u, _ := url.Parse(upstream.URL)
+	r, _ := cassettes.NewRedactor(cassettes.DemoKey, nil, nil)
+	srv, err := proxy.New(proxy.Config{
+		Mode:        proxy.Record,
+		Cassette:    filepath.Join(b.TempDir(), "bench.yaml"),
+		Upstream:    u,
+		Credentials: credentials.NewStaticCredentialsProvider("AKIDEXAMPLE", "secret", ""),
+		Redactor:    r,
+		Log:         slog.New(slog.NewTextHandler(io.Discard, nil)),
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+	demo, _ := cassettes.Demo()
+	in := demo.Interactions[0]
+	body := []byte(in.Request.Body)
+	b.ReportAllocs()
+	b.SetParallelism(8)
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			req := httptest.NewRequest(http.MethodPost, "/", bytes.NewReader(body))
+			req.Header = in.Request.Headers.Clone()
+			req.Header.Set("Authorization", "AWS4-HMAC-SHA256 Credential=AKIDCLIENT/20260102/us-east-1/aws-marketplace/aws4_request, SignedHeaders=host;x-amz-date, Signature=00")
+			w := httptest.NewRecorder()
+			srv.ServeHTTP(w, req)
+			if w.Code != http.StatusOK {
+				b.Fatalf("status %d: %s", w.Code, w.Body)
+			}
+		}
+	})
 }

@@ -16,6 +16,32 @@ import (
 // AIDA users, ...) and sixteen or more upper-case letters and digits.
 var AccessKeyID = regexp.MustCompile(`\b(?:AKIA|ASIA|AROA|AIDA|AGPA|AIPA|ANPA|ANVA|APKA|ABIA|ACCA|ASCA)[A-Z0-9]{16,}`)
 
+// accessKeyPrefixes are the prefixes AccessKeyID looks for.
+var accessKeyPrefixes = []string{"AKIA", "ASIA", "AROA", "AIDA", "AGPA", "AIPA", "ANPA", "ANVA", "APKA", "ABIA", "ACCA", "ASCA"}
+
+// sessionTokenPrefixes are the prefixes SessionToken looks for.
+var sessionTokenPrefixes = []string{"FwoG", "FQoG", "IQoJ"}
+
+// MayHoldAccessKeyID reports whether s contains a prefix of an access key
+// id: a test far cheaper than AccessKeyID, which need run only when it
+// holds.
+func MayHoldAccessKeyID(s string) bool { return containsAny(s, accessKeyPrefixes) }
+
+// HasAccessKeyID reports whether s holds an access key id.
+func HasAccessKeyID(s string) bool { return MayHoldAccessKeyID(s) && AccessKeyID.MatchString(s) }
+
+// MayHoldSessionToken is MayHoldAccessKeyID for SessionToken.
+func MayHoldSessionToken(s string) bool { return containsAny(s, sessionTokenPrefixes) }
+
+func containsAny(s string, subs []string) bool {
+	for _, sub := range subs {
+		if strings.Contains(s, sub) {
+			return true
+		}
+	}
+	return false
+}
+
 // SessionToken finds STS session tokens by the prefixes their base64 text
 // starts with (FwoG and FQoG for older tokens, IQoJ for current ones).
 var SessionToken = regexp.MustCompile(`\b(?:FwoG|FQoG|IQoJ)[A-Za-z0-9/+=]{20,}`)
