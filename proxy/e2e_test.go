@@ -170,12 +170,16 @@ func TestBadInputGetsAWSErrors(t *testing.T) {
 		{"unknown target", "AWSMPMeteringService.DeleteEverything", `{}`, signed, 400, metering.ErrUnknownOperation},
 		{"no target", "", `{}`, signed, 400, metering.ErrUnknownOperation},
 		{"unsigned", metering.Target(metering.MeterUsage), `{}`, "", 403, metering.ErrMissingAuthenticationToken},
+		{"wrong content type", metering.Target(metering.MeterUsage), `{}`, signed, 400, metering.ErrUnknownOperation},
 		{"too large", metering.Target(metering.MeterUsage), `{"a":"` + strings.Repeat("x", metering.MaxBodyBytes) + `"}`, signed, 413, metering.ErrRequestEntityTooLarge},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			req, _ := http.NewRequest(http.MethodPost, rec.URL, strings.NewReader(tt.body))
 			req.Header.Set("Content-Type", metering.ContentType)
+			if tt.name == "wrong content type" {
+				req.Header.Set("Content-Type", "application/json")
+			}
 			if tt.target != "" {
 				req.Header.Set(metering.HeaderTarget, tt.target)
 			}

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"mime"
 	"net"
 	"net/http"
 	"sync"
@@ -263,6 +264,14 @@ func (s *Server) read(w http.ResponseWriter, r *http.Request) (*exchange, error)
 		return ex, errUnknownOperation(ex.operation)
 	}
 	ex.operation = op
+	if ct := r.Header.Get("Content-Type"); ct != "" {
+		if mt, _, err := mime.ParseMediaType(ct); err != nil || mt != metering.ContentType {
+			// AWS answers a JSON 1.1 service's request of another media
+			// type as an operation it does not know.
+			return ex, &statusError{status: http.StatusBadRequest, code: metering.ErrUnknownOperation,
+				msg: fmt.Sprintf("Content-Type %q is not %s, the media type of Marketplace Metering requests", ct, metering.ContentType)}
+		}
+	}
 	if r.Method != http.MethodPost {
 		return ex, &statusError{status: http.StatusMethodNotAllowed, code: metering.ErrUnknownOperation,
 			msg: fmt.Sprintf("Marketplace Metering accepts only POST, got %s", r.Method)}
