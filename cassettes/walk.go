@@ -2,9 +2,10 @@ package cassettes
 
 import (
 	"encoding/json"
+	"maps"
 	"net/http"
 	"net/url"
-	"sort"
+	"slices"
 	"strconv"
 
 	"github.com/metervcr/metervcr/cassettes/metering"
@@ -51,7 +52,7 @@ func (p *policy) eachHeader(side string, h http.Header, fn func(place, string) s
 			near = near || metering.HasAccessKeyID(v)
 		}
 	}
-	for _, name := range sortedKeys(h) {
+	for _, name := range slices.Sorted(maps.Keys(h)) {
 		pl := p.headerPlace(side, http.CanonicalHeaderKey(name), near)
 		for i, v := range h[name] {
 			if nv := fn(pl, v); nv != v {
@@ -81,7 +82,7 @@ func (p *policy) eachURL(r *Request, fn func(place, string) string) {
 	}
 	q := u.Query()
 	qChanged := false
-	for _, name := range sortedKeys(q) {
+	for _, name := range slices.Sorted(maps.Keys(q)) {
 		pl := paramPlace("request url query", name, near)
 		for i, v := range q[name] {
 			if nv := fn(pl, v); nv != v {
@@ -104,7 +105,7 @@ func eachForm(form map[string][]string, fn func(place, string) string) {
 			near = near || metering.HasAccessKeyID(v)
 		}
 	}
-	for _, name := range sortedKeys(form) {
+	for _, name := range slices.Sorted(maps.Keys(form)) {
 		pl := paramPlace("request form", name, near)
 		for i, v := range form[name] {
 			if nv := fn(pl, v); nv != v {
@@ -163,7 +164,7 @@ func (p *policy) eachDoc(op string, doc any, where string, near bool, fn func(pl
 				}
 				return
 			}
-			for _, k := range sortedKeys(t) {
+			for _, k := range slices.Sorted(maps.Keys(t)) {
 				visit(k)
 			}
 			return
@@ -201,15 +202,4 @@ func (p *policy) eachDoc(op string, doc any, where string, near bool, fn func(pl
 	}
 	walk(doc, nil, "", func(nv any) {})
 	return changed
-}
-
-// sortedKeys returns the keys of m in order, so that findings and edits
-// come out the same on every run.
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }

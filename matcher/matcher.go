@@ -13,7 +13,6 @@ import (
 	"math"
 	"net/http"
 	"net/url"
-	"sort"
 	"strconv"
 	"strings"
 
@@ -195,14 +194,4 @@ func truncateToHour(obj map[string]any, field string) {
 		return
 	}
 	obj[field] = json.Number(strconv.FormatInt(int64(math.Floor(f/3600))*3600, 10))
-}
-
-// sortedKeys returns the keys of m in order.
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }

@@ -2,6 +2,8 @@ package matcher
 
 import (
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
 
 	"github.com/metervcr/metervcr/cassettes"
@@ -132,12 +134,12 @@ func flattenJSON(prefix string, v any, out map[string]string) {
 // diff lists the fields whose values differ, in field order.
 func diff(recorded, got map[string]string) []Diff {
 	var out []Diff
-	for _, k := range sortedKeys(recorded) {
+	for _, k := range slices.Sorted(maps.Keys(recorded)) {
 		if got[k] != recorded[k] {
 			out = append(out, Diff{Field: k, Recorded: recorded[k], Got: got[k]})
 		}
 	}
-	for _, k := range sortedKeys(got) {
+	for _, k := range slices.Sorted(maps.Keys(got)) {
 		if _, ok := recorded[k]; !ok {
 			out = append(out, Diff{Field: k, Got: got[k]})
 		}
