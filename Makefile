@@ -3,7 +3,7 @@ GO      ?= go
 BIN     := bin/metervcr
 LISTEN  ?= 127.0.0.1:8089
 
-.PHONY: build run test vet fmt-check js-deps bench demo clean
+.PHONY: build run test vet fmt-check tools js-deps bench demo clean
 
 build:
 	$(GO) build -o $(BIN) ./cmd/metervcr
@@ -13,8 +13,21 @@ run: build
 	./$(BIN) replay --listen $(LISTEN)
 
 ## test: formatting, vet, and every test with the race detector
-test: fmt-check vet js-deps
+test: fmt-check vet tools js-deps
 	$(GO) test -race -count=1 ./...
+
+## tools: the real clients the end-to-end tests drive, from Debian's
+## packages when missing: the AWS CLI (awscli) and Node.js with npm
+tools:
+	@missing=""; \
+	[ -x /usr/bin/aws ] || missing="$$missing awscli"; \
+	command -v node >/dev/null 2>&1 || missing="$$missing nodejs"; \
+	command -v npm >/dev/null 2>&1 || missing="$$missing npm"; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing$$missing (Debian packages) for the end-to-end tests"; \
+	  if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
+	  $$SUDO apt-get update && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y $$missing; \
+	fi
 
 ## js-deps: install the JavaScript SDK that the tests drive, as tests/js/package-lock.json pins it
 JS_DEPS := tests/js/node_modules/.package-lock.json
