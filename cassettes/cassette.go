@@ -150,13 +150,12 @@ func torn(data []byte) bool {
 // Parse decodes a cassette document and checks that it is one metervcr can
 // serve: format version 1 and every interaction with a request and response.
 func Parse(data []byte) (*Cassette, error) {
-	var f file
-	dec := yaml.NewDecoder(bytes.NewReader(data))
-	if err := dec.Decode(&f); err != nil {
-		if errors.Is(err, io.EOF) {
-			return nil, errors.New("empty file: not a cassette")
+	f, ok := parseItems(data)
+	if !ok {
+		var err error
+		if f, err = parseWhole(data); err != nil {
+			return nil, err
 		}
-		return nil, fmt.Errorf("not a valid cassette: %w", err)
 	}
 	if f.Version != FormatVersion {
 		return nil, fmt.Errorf("cassette format version %d is not supported: metervcr reads go-vcr v2 cassettes (version: %d)", f.Version, FormatVersion)
@@ -173,6 +172,19 @@ func Parse(data []byte) (*Cassette, error) {
 		}
 	}
 	return &Cassette{Interactions: f.Interactions}, nil
+}
+
+// parseWhole decodes a cassette document in one piece.
+func parseWhole(data []byte) (file, error) {
+	var f file
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	if err := dec.Decode(&f); err != nil {
+		if errors.Is(err, io.EOF) {
+			return f, errors.New("empty file: not a cassette")
+		}
+		return f, fmt.Errorf("not a valid cassette: %w", err)
+	}
+	return f, nil
 }
 
 // Encode returns the cassette document as metervcr and go-vcr v2 write it.

@@ -2,6 +2,8 @@ package matcher
 
 import (
 	"fmt"
+	"runtime"
+	"sync"
 	"sync/atomic"
 
 	"github.com/metervcr/metervcr/cassettes"
@@ -35,21 +37,36 @@ func NewIndex(m *Matcher, interactions []*cassettes.Interaction) (*Index, error)
 		recorded: make([]Normalized, len(interactions)),
 		used:     make([]atomic.Bool, len(interactions)),
 	}
-	for i, in := range interactions {
-		n, err := m.Normalize(Request{
-			Method: in.Request.Method,
-			URL:    in.Request.URL,
-			Header: in.Request.Headers,
-			Body:   []byte(in.Request.Body),
-		})
+	// Normalising is the bulk of loading a large cassette, and each
+	// interaction is independent: spread it over the cores.
+	errs := make([]error, len(interactions))
+	workers := max(1, min(runtime.GOMAXPROCS(0), len(interactions)))
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := w; i < len(interactions); i += workers {
+				in := interactions[i]
+				ix.recorded[i], errs[i] = m.Normalize(Request{
+					Method: in.Request.Method,
+					URL:    in.Request.URL,
+					Header: in.Request.Headers,
+					Body:   []byte(in.Request.Body),
+				})
+			}
+		}()
+	}
+	wg.Wait()
+	for i, err := range errs {
 		if err != nil {
 			return nil, fmt.Errorf("interaction %d: %w", i, err)
 		}
-		ix.recorded[i] = n
-		s := ix.byKey[n.Key]
+		key := ix.recorded[i].Key
+		s := ix.byKey[key]
 		if s == nil {
 			s = &slot{}
-			ix.byKey[n.Key] = s
+			ix.byKey[key] = s
 		}
 		s.indexes = append(s.indexes, i)
 	}
