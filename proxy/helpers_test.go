@@ -4,9 +4,9 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"io"
 	"net/http"
 	"net/http/httptest"
-	"net/url"
 	"path/filepath"
 	"testing"
 	"time"
@@ -53,24 +53,11 @@ func testRedactor(t *testing.T, key []byte) *cassettes.Redactor {
 
 var testKey = []byte("proxy tests placeholder key")
 
-// startRecorder starts a recording proxy that forwards to upstream.
+// startRecorder starts a recording proxy that forwards to upstream, signing
+// with the proxy's key pair.
 func startRecorder(t *testing.T, cassette string, upstream *httptest.Server, key []byte) (*proxy.Server, *httptest.Server) {
 	t.Helper()
-	u, _ := url.Parse(upstream.URL)
-	p, err := proxy.New(proxy.Config{
-		Mode:        proxy.Record,
-		Cassette:    cassette,
-		Upstream:    u,
-		Credentials: credentials.NewStaticCredentialsProvider(proxyCreds.AccessKeyID, proxyCreds.SecretAccessKey, proxyCreds.SessionToken),
-		Transport:   upstream.Client().Transport,
-		Redactor:    testRedactor(t, key),
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := httptest.NewServer(p)
-	t.Cleanup(srv.Close)
-	return p, srv
+	return recordWith(t, cassette, upstream, proxyCreds, testRedactor(t, key), io.Discard)
 }
 
 // startReplayer starts a replaying proxy with a transport that fails the

@@ -66,7 +66,7 @@ func echoingUpstream(t *testing.T) *httptest.Server {
 
 // recordWith starts a recording proxy signing with creds and redacting
 // with r, logging to log.
-func recordWith(t *testing.T, path string, upstream *httptest.Server, creds fakeaws.Credential, r *cassettes.Redactor, log io.Writer) *httptest.Server {
+func recordWith(t *testing.T, path string, upstream *httptest.Server, creds fakeaws.Credential, r *cassettes.Redactor, log io.Writer) (*proxy.Server, *httptest.Server) {
 	t.Helper()
 	u, _ := url.Parse(upstream.URL)
 	p, err := proxy.New(proxy.Config{
@@ -83,7 +83,7 @@ func recordWith(t *testing.T, path string, upstream *httptest.Server, creds fake
 	}
 	srv := httptest.NewServer(p)
 	t.Cleanup(srv.Close)
-	return srv
+	return p, srv
 }
 
 // syncBuffer is a log sink safe for the proxy's goroutines.
@@ -137,7 +137,7 @@ func TestRecordingNeverWritesSecrets(t *testing.T) {
 	ctx := context.Background()
 	path := cassettePath(t)
 	var log syncBuffer
-	rec := recordWith(t, path, echoingUpstream(t), sessionCreds, testRedactor(t, testKey), &log)
+	_, rec := recordWith(t, path, echoingUpstream(t), sessionCreds, testRedactor(t, testKey), &log)
 	c := client(rec.URL, clientCreds)
 	customer := fakeaws.DefaultCustomers[0]
 	if _, err := session(ctx, c, customer.Token, time.Now()); err != nil {
@@ -197,7 +197,7 @@ func TestRedactedCassetteReplaysEndToEnd(t *testing.T) {
 	ctx := context.Background()
 	path := cassettePath(t)
 	_, upstream := startFake(t)
-	rec := recordWith(t, path, upstream, sessionCreds, testRedactor(t, testKey), io.Discard)
+	_, rec := recordWith(t, path, upstream, sessionCreds, testRedactor(t, testKey), io.Discard)
 	token := fakeaws.DefaultCustomers[0].Token
 	if got, err := session(ctx, client(rec.URL, clientCreds), token, time.Now()); err != nil || strings.Join(got, ",") != "Success" {
 		t.Fatalf("recording session = %v, %v; want one Success", got, err)
@@ -223,7 +223,7 @@ func TestSameKeySameRedactedValues(t *testing.T) {
 	recordOnce := func(key []byte) *cassettes.Cassette {
 		path := cassettePath(t)
 		_, upstream := startFake(t)
-		rec := recordWith(t, path, upstream, sessionCreds, testRedactor(t, key), io.Discard)
+		_, rec := recordWith(t, path, upstream, sessionCreds, testRedactor(t, key), io.Discard)
 		if _, err := session(ctx, client(rec.URL, clientCreds), fakeaws.DefaultCustomers[0].Token, time.Now()); err != nil {
 			t.Fatal(err)
 		}
@@ -265,7 +265,7 @@ func TestRedactFileThenReplay(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	rec := recordWith(t, path, upstream, sessionCreds, keeping, io.Discard)
+	_, rec := recordWith(t, path, upstream, sessionCreds, keeping, io.Discard)
 	token := fakeaws.DefaultCustomers[0].Token
 	if _, err := session(ctx, client(rec.URL, clientCreds), token, time.Now()); err != nil {
 		t.Fatal(err)
@@ -302,7 +302,7 @@ func TestRecordedSessionsVerifyClean(t *testing.T) {
 	for _, creds := range fakeaws.DefaultCredentials {
 		path := cassettePath(t)
 		_, upstream := startFake(t)
-		rec := recordWith(t, path, upstream, creds, testRedactor(t, testKey), io.Discard)
+		_, rec := recordWith(t, path, upstream, creds, testRedactor(t, testKey), io.Discard)
 		script(context.Background(), client(rec.URL, replayCreds), time.Now())
 		found, n, err := cassettes.NewScanner().File(path)
 		if err != nil || n == 0 || len(found) != 0 {
