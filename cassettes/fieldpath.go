@@ -53,6 +53,14 @@ func (p FieldPath) Applies(op string) bool {
 	return p.Operation == "*" || p.Operation == op
 }
 
+// Matches reports whether the path names the value at path in a body of
+// operation op: field names from the top of the document, a list's
+// elements as name[]. It agrees with Visit, for callers that walk a
+// body's text instead of a decoded document.
+func (p FieldPath) Matches(op string, path []string) bool {
+	return p.Applies(op) && p.matches(path)
+}
+
 // Visit calls fn with the object holding each field the path names within
 // doc, and the field's name. fn may replace or delete the field.
 func (p FieldPath) Visit(doc any, fn func(obj map[string]any, field string)) {

@@ -80,7 +80,7 @@ func (p *policy) hits(pl place, v string) []hit {
 			add(m[0], m[1], metering.KindSecret, fmt.Sprintf("session token (%d characters) in clear", m[1]-m[0]))
 		}
 	}
-	if pl.near || strings.Contains(strings.ToLower(pl.name), "secret") {
+	if pl.near || nameSaysSecret(pl.name) {
 		for _, m := range metering.FindSecretAccessKeys(v) {
 			add(m[0], m[1], metering.KindSecret, "secret access key (40 characters) in clear")
 		}

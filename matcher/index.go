@@ -79,16 +79,49 @@ func (ix *Index) Len() int { return len(ix.recorded) }
 // Lookup returns the index of the interaction that answers n, or a *Miss
 // explaining why none does.
 func (ix *Index) Lookup(n Normalized) (int, error) {
-	s := ix.byKey[n.Key]
+	if i, ok := ix.take(ix.byKey[n.Key]); ok {
+		return i, nil
+	}
+	return -1, ix.miss(n)
+}
+
+var keyBuffers = sync.Pool{New: func() any { return new([]byte) }}
+
+// Match normalises r and returns the index of the interaction that answers
+// it, or a *Miss explaining why none does. The lookup key is built in a
+// pooled buffer: a request that matches allocates little.
+func (ix *Index) Match(r Request) (int, error) {
+	n, err := ix.m.head(r)
+	if err != nil {
+		return -1, err
+	}
+	buf := keyBuffers.Get().(*[]byte)
+	key, err := ix.m.appendKey((*buf)[:0], &n, r.Body)
+	if err != nil {
+		keyBuffers.Put(buf)
+		return -1, err
+	}
+	i, ok := ix.take(ix.byKey[string(key)])
+	*buf = key
+	keyBuffers.Put(buf)
+	if ok {
+		return i, nil
+	}
+	if n, err = ix.m.Normalize(r); err != nil {
+		return -1, err
+	}
+	return -1, ix.miss(n)
+}
+
+// take serves the next recording of slot s, if any is left.
+func (ix *Index) take(s *slot) (int, bool) {
 	if s == nil {
-		return -1, ix.explain(n)
+		return -1, false
 	}
 	k := int(s.next.Add(1) - 1)
 	if k >= len(s.indexes) && ix.Once {
 		s.next.Store(int64(len(s.indexes)))
-		miss := ix.explain(n)
-		miss.UsedUp = true
-		return -1, miss
+		return -1, false
 	}
 	if k >= len(s.indexes) {
 		k = len(s.indexes) - 1
@@ -96,7 +129,16 @@ func (ix *Index) Lookup(n Normalized) (int, error) {
 	}
 	i := s.indexes[k]
 	ix.used[i].Store(true)
-	return i, nil
+	return i, true
+}
+
+// miss explains why n found no recording to serve.
+func (ix *Index) miss(n Normalized) *Miss {
+	miss := ix.explain(n)
+	if ix.Once && ix.byKey[n.Key] != nil {
+		miss.UsedUp = true
+	}
+	return miss
 }
 
 // Unused returns the indexes of recorded interactions never served.

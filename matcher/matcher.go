@@ -45,6 +45,7 @@ type Matcher struct {
 	ignore     []cassettes.FieldPath
 	timestamps []cassettes.FieldPath
 	redactor   *cassettes.Redactor
+	paths      pathCache
 }
 
 // New validates cfg and returns a Matcher.
@@ -81,6 +82,9 @@ func isTimestampField(s string) bool {
 type Request struct {
 	Method string
 	URL    string // absolute or path-only
+	// Parsed, when set, is URL already parsed (an http.Request's URL), and
+	// URL is not read.
+	Parsed *url.URL
 	Header http.Header
 	Body   []byte
 }
@@ -103,30 +107,73 @@ var ErrBody = errors.New("request body is not a JSON object")
 // Normalize reduces r to its lookup key. A body that is not a JSON object
 // gives an error wrapping ErrBody.
 func (m *Matcher) Normalize(r Request) (Normalized, error) {
-	u, err := url.Parse(r.URL)
+	n, err := m.head(r)
 	if err != nil {
-		return Normalized{}, fmt.Errorf("request url %q: %w", r.URL, err)
+		return Normalized{}, err
+	}
+	key, err := m.appendKey(nil, &n, r.Body)
+	if err != nil {
+		return Normalized{}, err
+	}
+	n.Key = string(key)
+	n.Body = n.Key[n.bodyAt():]
+	return n, nil
+}
+
+// head fills in what Normalize compares besides the body.
+func (m *Matcher) head(r Request) (Normalized, error) {
+	u := r.Parsed
+	if u == nil {
+		var err error
+		if u, err = url.Parse(r.URL); err != nil {
+			return Normalized{}, fmt.Errorf("request url %q: %w", r.URL, err)
+		}
 	}
 	n := Normalized{
 		Method: strings.ToUpper(r.Method),
 		Path:   u.EscapedPath(),
-		Query:  u.Query().Encode(), // sorted by key
 		Target: r.Header.Get(metering.HeaderTarget),
+	}
+	if u.RawQuery != "" {
+		n.Query = u.Query().Encode() // sorted by key
 	}
 	if n.Path == "" {
 		n.Path = "/"
 	}
 	n.Operation, _ = metering.OperationFromTarget(n.Target)
-	n.Body, err = m.body(n.Operation, r.Body)
-	if err != nil {
-		return Normalized{}, err
-	}
-	n.Key = n.Method + " " + n.Path + "?" + n.Query + "\n" + n.Target + "\n" + n.Body
 	return n, nil
 }
 
+// bodyAt is where the body starts in the key of n.
+func (n *Normalized) bodyAt() int {
+	return len(n.Method) + 1 + len(n.Path) + 1 + len(n.Query) + 1 + len(n.Target) + 1
+}
+
+// appendKey appends the lookup key of the request n heads, with body, to
+// dst: method, path, query and target, then the canonical body.
+func (m *Matcher) appendKey(dst []byte, n *Normalized, body []byte) ([]byte, error) {
+	dst = append(dst, n.Method...)
+	dst = append(dst, ' ')
+	dst = append(dst, n.Path...)
+	dst = append(dst, '?')
+	dst = append(dst, n.Query...)
+	dst = append(dst, '\n')
+	dst = append(dst, n.Target...)
+	dst = append(dst, '\n')
+	if out, ok := m.appendCanonical(dst, n.Operation, string(body)); ok {
+		return out, nil
+	}
+	b, err := m.body(n.Operation, body)
+	if err != nil {
+		return nil, err
+	}
+	return append(dst, b...), nil
+}
+
 // body returns the canonical form of a JSON body: numbers in one notation,
-// keys sorted, no whitespace, ignored fields removed, secrets redacted.
+// keys sorted, no whitespace, ignored fields removed, secrets redacted. It
+// is the general path, which appendCanonical agrees with on the bodies it
+// handles.
 func (m *Matcher) body(op string, b []byte) (string, error) {
 	if len(bytes.TrimSpace(b)) == 0 {
 		return "", nil
@@ -157,6 +204,27 @@ func (m *Matcher) body(op string, b []byte) (string, error) {
 		return "", err
 	}
 	return string(out), nil
+}
+
+// ignored reports whether the body field at path is left out of matching.
+func (m *Matcher) ignored(op string, path []string) bool {
+	for _, p := range m.ignore {
+		if p.Matches(op, path) {
+			return true
+		}
+	}
+	return false
+}
+
+// timestamp reports whether the body field at path is a usage timestamp
+// compared truncated to the hour.
+func (m *Matcher) timestamp(op string, path []string) bool {
+	for _, p := range m.timestamps {
+		if p.Matches(op, path) {
+			return true
+		}
+	}
+	return false
 }
 
 // canonicalNumbers rewrites every number into one notation, so that

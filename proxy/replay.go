@@ -88,14 +88,13 @@ func (s *Server) replay(w http.ResponseWriter, ex *exchange, intercepted bool) o
 	if err := s.check(ex, intercepted); err != nil {
 		return s.fail(w, err)
 	}
-	n, err := s.matcher.Normalize(matcher.Request{Method: ex.r.Method, URL: ex.r.URL.String(), Header: ex.r.Header, Body: ex.body})
+	i, err := s.index.Match(matcher.Request{Method: ex.r.Method, Parsed: ex.r.URL, Header: ex.r.Header, Body: ex.body})
 	if errors.Is(err, matcher.ErrBody) {
 		return s.fail(w, errNotJSON)
 	}
-	if err != nil {
+	if miss := (*matcher.Miss)(nil); err != nil && !errors.As(err, &miss) {
 		return s.fail(w, &statusError{status: http.StatusBadRequest, code: metering.ErrSerialization, msg: err.Error()})
 	}
-	i, err := s.index.Lookup(n)
 	if err != nil && s.recordMissing {
 		return s.record(w, ex, intercepted)
 	}

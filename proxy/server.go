@@ -251,8 +251,7 @@ func (s *Server) read(w http.ResponseWriter, r *http.Request) (*exchange, error)
 		return ex, errTooLarge(s.maxBody)
 	}
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, s.maxBody))
-	var tooLarge *http.MaxBytesError
-	if errors.As(err, &tooLarge) {
+	if tooLarge := (*http.MaxBytesError)(nil); err != nil && errors.As(err, &tooLarge) {
 		return ex, errTooLarge(s.maxBody)
 	}
 	if err != nil {

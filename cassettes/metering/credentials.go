@@ -1,6 +1,7 @@
 package metering
 
 import (
+	"iter"
 	"regexp"
 	"strings"
 )
@@ -63,13 +64,13 @@ const secretKeyLen = 40
 // a field named as a secret.
 func FindSecretAccessKeys(s string) [][2]int {
 	var out [][2]int
-	for _, r := range runs(s, isBase64) {
-		if r[1]-r[0] != secretKeyLen {
+	for start, end := range runs(s, isBase64) {
+		if end-start != secretKeyLen {
 			continue
 		}
-		v := s[r[0]:r[1]]
+		v := s[start:end]
 		if strings.ContainsAny(v, "abcdefghijklmnopqrstuvwxyz") && strings.ContainsAny(v, "ABCDEFGHIJKLMNOPQRSTUVWXYZ") {
-			out = append(out, r)
+			out = append(out, [2]int{start, end})
 		}
 	}
 	return out
@@ -84,14 +85,14 @@ const AccountIDLen = 12
 // digits, is not one). Account ids inside ARNs are found by ARNAccount.
 func FindAccountIDs(s string) [][2]int {
 	var out [][2]int
-	for _, r := range runs(s, isDigit) {
-		if r[1]-r[0] != AccountIDLen {
+	for start, end := range runs(s, isDigit) {
+		if end-start != AccountIDLen {
 			continue
 		}
-		if partOfWord(s, r[0]-1, -1) || partOfWord(s, r[1], +1) {
+		if partOfWord(s, start-1, -1) || partOfWord(s, end, +1) {
 			continue
 		}
-		out = append(out, r)
+		out = append(out, [2]int{start, end})
 	}
 	return out
 }
@@ -134,23 +135,25 @@ var (
 	PresignParams = []string{ParamCredential, ParamSignature, HeaderSecurityToken}
 )
 
-// runs returns the maximal runs of bytes of s for which in reports true.
-func runs(s string, in func(byte) bool) [][2]int {
-	var out [][2]int
-	start := -1
-	for i := 0; i <= len(s); i++ {
-		if i < len(s) && in(s[i]) {
-			if start < 0 {
-				start = i
+// runs yields the start and end of each maximal run of bytes of s for
+// which in reports true.
+func runs(s string, in func(byte) bool) iter.Seq2[int, int] {
+	return func(yield func(int, int) bool) {
+		for i := 0; i < len(s); {
+			if !in(s[i]) {
+				i++
+				continue
 			}
-			continue
-		}
-		if start >= 0 {
-			out = append(out, [2]int{start, i})
-			start = -1
+			j := i + 1
+			for j < len(s) && in(s[j]) {
+				j++
+			}
+			if !yield(i, j) {
+				return
+			}
+			i = j
 		}
 	}
-	return out
 }
 
 func isDigit(c byte) bool { return c >= '0' && c <= '9' }

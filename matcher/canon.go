@@ -1,0 +1,339 @@
+package matcher
+
+import (
+	"math"
+	"strconv"
+	"strings"
+	"sync"
+)
+
+// canon writes the canonical form of a JSON body in one pass over its
+// text, without decoding it into maps: the same bytes as the general path
+// (decode, drop ignored fields, truncate timestamps, redact, rewrite
+// numbers, encode with sorted keys), which FuzzCanonical checks. It
+// handles the bodies SDKs send: ASCII strings without escapes, no repeated
+// keys. For anything else it gives up, and the caller takes the general
+// path, which also reports errors, so they come from one place.
+type canon struct {
+	m    *Matcher
+	op   string
+	src  string
+	pos  int
+	out  []byte
+	tmp  []byte
+	path []string
+	mem  []member
+}
+
+// member is one written member of an object being canonicalised: its key
+// and where `"key":value` sits in out.
+type member struct {
+	key        string
+	start, end int
+}
+
+var canonPool = sync.Pool{New: func() any { return new(canon) }}
+
+// appendCanonical appends the canonical form of body to dst. ok is false
+// when the fast path gives up.
+func (m *Matcher) appendCanonical(dst []byte, op, body string) (out []byte, ok bool) {
+	c := canonPool.Get().(*canon)
+	c.m, c.op, c.src, c.pos, c.out = m, op, body, 0, dst
+	c.path, c.mem = c.path[:0], c.mem[:0]
+	ok = c.document()
+	out = c.out
+	c.m, c.src, c.out = nil, "", nil
+	canonPool.Put(c)
+	return out, ok
+}
+
+// document reads one JSON object and nothing after it but white space. A
+// body of white space alone is the empty body.
+func (c *canon) document() bool {
+	c.space()
+	if c.pos == len(c.src) {
+		return true
+	}
+	if c.src[c.pos] != '{' || !c.object() {
+		return false
+	}
+	c.space()
+	return c.pos == len(c.src)
+}
+
+func (c *canon) space() {
+	for c.pos < len(c.src) {
+		switch c.src[c.pos] {
+		case ' ', '\t', '\n', '\r':
+			c.pos++
+		default:
+			return
+		}
+	}
+}
+
+func (c *canon) value() bool {
+	if c.pos >= len(c.src) {
+		return false
+	}
+	switch ch := c.src[c.pos]; {
+	case ch == '{':
+		return c.object()
+	case ch == '[':
+		return c.array()
+	case ch == '"':
+		s, ok := c.str()
+		return ok && c.leaf(s, true)
+	case ch == '-' || ch >= '0' && ch <= '9':
+		n, ok := c.number()
+		return ok && c.leaf(n, false)
+	}
+	for _, lit := range [...]string{"true", "false", "null"} {
+		if strings.HasPrefix(c.src[c.pos:], lit) {
+			c.pos += len(lit)
+			c.out = append(c.out, lit...)
+			return true
+		}
+	}
+	return false
+}
+
+// object reads an object at '{' and writes its members sorted by key,
+// leaving out ignored fields.
+func (c *canon) object() bool {
+	c.pos++ // '{'
+	start, base := len(c.out), len(c.mem)
+	c.out = append(c.out, '{')
+	c.space()
+	if c.pos < len(c.src) && c.src[c.pos] == '}' {
+		c.pos++
+		c.out = append(c.out, '}')
+		return true
+	}
+	for {
+		if c.pos >= len(c.src) || c.src[c.pos] != '"' {
+			return false
+		}
+		key, ok := c.str()
+		if !ok {
+			return false
+		}
+		c.space()
+		if c.pos >= len(c.src) || c.src[c.pos] != ':' {
+			return false
+		}
+		c.pos++
+		c.space()
+		c.path = append(c.path, key)
+		at := len(c.out)
+		c.out = append(c.out, '"')
+		c.out = append(c.out, key...)
+		c.out = append(c.out, '"', ':')
+		if !c.value() {
+			return false
+		}
+		if c.m.info(c.op, c.path).ignored {
+			c.out = c.out[:at] // read to check it, but not compared
+		} else {
+			c.mem = append(c.mem, member{key: key, start: at, end: len(c.out)})
+		}
+		c.path = c.path[:len(c.path)-1]
+		c.space()
+		if c.pos >= len(c.src) {
+			return false
+		}
+		if c.src[c.pos] == ',' {
+			c.pos++
+			c.space()
+			continue
+		}
+		if c.src[c.pos] != '}' {
+			return false
+		}
+		c.pos++
+		break
+	}
+	// Sort the members by key (insertion sort: objects are small) and
+	// write them back with commas.
+	ms := c.mem[base:]
+	for i := 1; i < len(ms); i++ {
+		for j := i; j > 0 && ms[j].key < ms[j-1].key; j-- {
+			ms[j], ms[j-1] = ms[j-1], ms[j]
+		}
+	}
+	for i := 1; i < len(ms); i++ {
+		if ms[i].key == ms[i-1].key {
+			return false // a repeated key: the general path keeps the last
+		}
+	}
+	c.tmp = append(c.tmp[:0], c.out[start:]...)
+	c.out = c.out[:start+1]
+	for i, mb := range ms {
+		if i > 0 {
+			c.out = append(c.out, ',')
+		}
+		c.out = append(c.out, c.tmp[mb.start-start:mb.end-start]...)
+	}
+	c.out = append(c.out, '}')
+	c.mem = c.mem[:base]
+	return true
+}
+
+// array reads a list at '['. Its elements' path ends in name[], as
+// FieldPath names them.
+func (c *canon) array() bool {
+	c.pos++ // '['
+	c.out = append(c.out, '[')
+	last := len(c.path) - 1
+	field := c.path[last]
+	c.path[last] = listSegment(field)
+	defer func() { c.path[last] = field }()
+	c.space()
+	if c.pos < len(c.src) && c.src[c.pos] == ']' {
+		c.pos++
+		c.out = append(c.out, ']')
+		return true
+	}
+	for {
+		if !c.value() {
+			return false
+		}
+		c.space()
+		if c.pos >= len(c.src) {
+			return false
+		}
+		switch c.src[c.pos] {
+		case ',':
+			c.pos++
+			c.out = append(c.out, ',')
+			c.space()
+		case ']':
+			c.pos++
+			c.out = append(c.out, ']')
+			return true
+		default:
+			return false
+		}
+	}
+}
+
+// listSegments holds the list segments of the API's lists, so that naming
+// them allocates nothing.
+var listSegments = map[string]string{
+	"UsageRecords": "UsageRecords[]", "UsageAllocations": "UsageAllocations[]", "Tags": "Tags[]",
+	"Results": "Results[]", "UnprocessedRecords": "UnprocessedRecords[]",
+}
+
+func listSegment(field string) string {
+	if s, ok := listSegments[field]; ok {
+		return s
+	}
+	return field + "[]"
+}
+
+// str reads a string at '"' and returns its text. It gives up on escapes,
+// control characters and anything outside ASCII, whose encoding the
+// general path may change.
+func (c *canon) str() (string, bool) {
+	start := c.pos + 1
+	for i := start; i < len(c.src); i++ {
+		switch ch := c.src[i]; {
+		case ch == '"':
+			c.pos = i + 1
+			return c.src[start:i], true
+		case ch == '\\' || ch < 0x20 || ch >= 0x80:
+			return "", false
+		}
+	}
+	return "", false
+}
+
+// number reads a number as JSON's grammar has it and returns its text.
+func (c *canon) number() (string, bool) {
+	s, i := c.src, c.pos
+	if i < len(s) && s[i] == '-' {
+		i++
+	}
+	switch {
+	case i < len(s) && s[i] == '0':
+		i++
+	case i < len(s) && s[i] >= '1' && s[i] <= '9':
+		i = digits(s, i)
+	default:
+		return "", false
+	}
+	if i < len(s) && s[i] == '.' {
+		j := digits(s, i+1)
+		if j == i+1 {
+			return "", false
+		}
+		i = j
+	}
+	if i < len(s) && (s[i] == 'e' || s[i] == 'E') {
+		i++
+		if i < len(s) && (s[i] == '+' || s[i] == '-') {
+			i++
+		}
+		j := digits(s, i)
+		if j == i {
+			return "", false
+		}
+		i = j
+	}
+	n := s[c.pos:i]
+	c.pos = i
+	return n, true
+}
+
+func digits(s string, i int) int {
+	for i < len(s) && s[i] >= '0' && s[i] <= '9' {
+		i++
+	}
+	return i
+}
+
+// leaf writes a string or number: truncated to the hour when it is a
+// usage timestamp compared so, redacted as recording redacts, numbers in
+// one notation.
+func (c *canon) leaf(v string, isString bool) bool {
+	pi := c.m.info(c.op, c.path)
+	if !isString && pi.timestamp {
+		if f, err := strconv.ParseFloat(v, 64); err == nil {
+			v = strconv.FormatInt(int64(math.Floor(f/3600))*3600, 10)
+		}
+	}
+	if c.m.redactor != nil {
+		red, ok := c.m.redactor.Leaf(pi.leaf, v, isString)
+		if !ok {
+			return false
+		}
+		if red != v {
+			// A redacted number becomes text, as in the general path.
+			return c.quoted(red)
+		}
+	}
+	if isString {
+		return c.quoted(v)
+	}
+	f, err := strconv.ParseFloat(v, 64)
+	if err != nil || math.IsInf(f, 0) {
+		c.out = append(c.out, v...) // as canonicalNumbers keeps it
+		return true
+	}
+	c.out = strconv.AppendFloat(c.out, f, 'g', -1, 64)
+	return true
+}
+
+// quoted writes s as a JSON string, giving up on anything JSON would
+// escape.
+func (c *canon) quoted(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if ch := s[i]; ch == '"' || ch == '\\' || ch < 0x20 || ch >= 0x80 {
+			return false
+		}
+	}
+	c.out = append(c.out, '"')
+	c.out = append(c.out, s...)
+	c.out = append(c.out, '"')
+	return true
+}

@@ -1,0 +1,114 @@
+package matcher
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/metervcr/metervcr/cassettes"
+)
+
+// canonMatchers are the configurations the one-pass canonicaliser is
+// checked under: defaults with redaction, timestamps to the hour, extra
+// ignored fields, and no redaction at all.
+func canonMatchers(t testing.TB) []*Matcher {
+	t.Helper()
+	r, err := cassettes.NewRedactor([]byte("canonical test key 0123"), nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfgs := []Config{
+		Default(r),
+		{IgnoreBody: Default(nil).IgnoreBody, TimestampsToHour: true, Redactor: r},
+		{IgnoreBody: append([]string{"*.Tags", "BatchMeterUsage.UsageRecords[].UsageAllocations"}, Default(nil).IgnoreBody...), Redactor: r},
+		Default(nil),
+	}
+	var ms []*Matcher
+	for _, c := range cfgs {
+		m, err := New(c)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ms = append(ms, m)
+	}
+	return ms
+}
+
+var canonSeeds = []string{
+	`{"ProductCode":"prodcode123example","Timestamp":1767323045,"UsageDimension":"requests","UsageQuantity":10,"ClientToken":"3f1c2d4e-aaaa-bbbb-cccc-0123456789ab"}`,
+	`{"ProductCode":"p","UsageRecords":[{"CustomerIdentifier":"cust-1","Dimension":"users","Quantity":3,"Timestamp":1.7673E9},{"CustomerAWSAccountId":"123456789012","Dimension":"d","LicenseArn":"arn:aws:license-manager::123456789012:license:l-1","Quantity":1,"Timestamp":1767323045.5,"UsageAllocations":[{"AllocatedUsageQuantity":1,"Tags":[{"Key":"k","Value":"v"}]}]}]}`,
+	`{"RegistrationToken":"tok-abcdefghijklmnopqrstuvwxyz0123456789"}`,
+	`{"RegistrationToken":"REDACTED-0123456789abcdef"}`,
+	`{"ProductCode":"p","PublicKeyVersion":1,"Nonce":"n-1"}`,
+	`{"a":"AKIAIOSFODNN7EXAMPLE","b":"wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"}`,
+	`{"secretThing":"wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY","n":123456789012,"m":-0,"x":1e400,"y":0.1e-7}`,
+	`{"Authorization":"AWS4-HMAC-SHA256 Credential=AKIAIOSFODNN7EXAMPLE/20260101/us-east-1/aws-marketplace/aws4_request"}`,
+	`{"z":true,"y":false,"x":null,"w":[],"v":{},"u":[[1,2],[3]],"t":{"s":{"r":"q"}}}`,
+	`{"a":1,"a":2}`, `{"a":"\u0041"}`, `{"a":"é"}`, ` {"a" : [ 1 , 2 ] } `, `{"a":1}]`, `[]`, `{`, ``, "  \n", "\v{}",
+	`{"Timestamp":"2026-01-01T00:00:00Z","ProductCode":"p"}`, `{"UsageQuantity":1.0,"Timestamp":1767323045.999}`,
+}
+
+// checkCanonical fails when the one-pass canonicaliser gives anything but
+// what the general path gives.
+func checkCanonical(t *testing.T, m *Matcher, op, body string) (fast bool) {
+	t.Helper()
+	got, ok := m.appendCanonical(nil, op, body)
+	if !ok {
+		return false
+	}
+	want, err := m.body(op, []byte(body))
+	if err != nil {
+		t.Fatalf("%s %q: one pass gave %q, the general path failed: %v", op, body, got, err)
+	}
+	if string(got) != want {
+		t.Fatalf("%s %q:\none pass %q\ngeneral  %q", op, body, got, want)
+	}
+	return true
+}
+
+func TestCanonicalAgreesWithGeneralPath(t *testing.T) {
+	fast := 0
+	for _, m := range canonMatchers(t) {
+		for _, op := range []string{"MeterUsage", "BatchMeterUsage", "ResolveCustomer", "RegisterUsage", ""} {
+			for _, body := range canonSeeds {
+				if checkCanonical(t, m, op, body) {
+					fast++
+				}
+			}
+		}
+	}
+	// Most seeds are what SDKs send: the fast path must take them, or it
+	// is not a fast path.
+	if fast < len(canonSeeds)*4*5/2 {
+		t.Fatalf("one pass handled only %d of %d bodies", fast, len(canonSeeds)*4*5)
+	}
+}
+
+func TestCanonicalTakesSDKBodies(t *testing.T) {
+	m := canonMatchers(t)[0]
+	for _, body := range canonSeeds[:5] {
+		if !checkCanonical(t, m, "BatchMeterUsage", body) {
+			t.Errorf("one pass gave up on %q", body)
+		}
+	}
+	// A body holding an access key id needs the whole document.
+	if _, ok := m.appendCanonical(nil, "MeterUsage", canonSeeds[5]); ok {
+		t.Error("one pass took a body holding an access key id")
+	}
+}
+
+func FuzzCanonical(f *testing.F) {
+	for _, s := range canonSeeds {
+		for _, op := range []string{"MeterUsage", "BatchMeterUsage", "ResolveCustomer"} {
+			f.Add(op, s)
+		}
+	}
+	ms := canonMatchers(f)
+	f.Fuzz(func(t *testing.T, op, body string) {
+		if strings.ContainsRune(op, '.') {
+			return
+		}
+		for _, m := range ms {
+			checkCanonical(t, m, op, body)
+		}
+	})
+}
