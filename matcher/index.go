@@ -34,11 +34,12 @@ func NewIndex(m *Matcher, interactions []*cassettes.Interaction) (*Index, error)
 	ix := &Index{
 		m:        m,
 		byKey:    make(map[string]*slot, len(interactions)),
-		recorded: make([]Normalized, len(interactions)),
-		used:     make([]atomic.Bool, len(interactions)),
+		recorded: make([]Normalized, 0, len(interactions)),
+		used:     make([]atomic.Bool, 0, len(interactions)),
 	}
-	// Normalising is the bulk of loading a large cassette, and each
+	// Normalising is the bulk of indexing a large cassette, and each
 	// interaction is independent: spread it over the cores.
+	recorded := make([]Normalized, len(interactions))
 	errs := make([]error, len(interactions))
 	workers := max(1, min(runtime.GOMAXPROCS(0), len(interactions)))
 	var wg sync.WaitGroup
@@ -47,13 +48,7 @@ func NewIndex(m *Matcher, interactions []*cassettes.Interaction) (*Index, error)
 		go func() {
 			defer wg.Done()
 			for i := w; i < len(interactions); i += workers {
-				in := interactions[i]
-				ix.recorded[i], errs[i] = m.Normalize(Request{
-					Method: in.Request.Method,
-					URL:    in.Request.URL,
-					Header: in.Request.Headers,
-					Body:   []byte(in.Request.Body),
-				})
+				recorded[i], errs[i] = m.Normalize(recordedRequest(interactions[i]))
 			}
 		}()
 	}
@@ -62,15 +57,42 @@ func NewIndex(m *Matcher, interactions []*cassettes.Interaction) (*Index, error)
 		if err != nil {
 			return nil, fmt.Errorf("interaction %d: %w", i, err)
 		}
-		key := ix.recorded[i].Key
-		s := ix.byKey[key]
-		if s == nil {
-			s = &slot{}
-			ix.byKey[key] = s
-		}
-		s.indexes = append(s.indexes, i)
+		ix.add(recorded[i])
 	}
 	return ix, nil
+}
+
+// NewEmptyIndex returns an index of no interactions, to fill with Add as a
+// cassette is read.
+func NewEmptyIndex(m *Matcher) *Index {
+	return &Index{m: m, byKey: map[string]*slot{}}
+}
+
+// Add normalises the request of in and indexes it as the next interaction.
+// It must not run concurrently with other methods.
+func (ix *Index) Add(in *cassettes.Interaction) error {
+	n, err := ix.m.Normalize(recordedRequest(in))
+	if err != nil {
+		return fmt.Errorf("interaction %d: %w", len(ix.recorded), err)
+	}
+	ix.add(n)
+	return nil
+}
+
+func recordedRequest(in *cassettes.Interaction) Request {
+	return Request{Method: in.Request.Method, URL: in.Request.URL, Header: in.Request.Headers, Body: []byte(in.Request.Body)}
+}
+
+func (ix *Index) add(n Normalized) {
+	i := len(ix.recorded)
+	ix.recorded = append(ix.recorded, n)
+	ix.used = append(ix.used, atomic.Bool{})
+	s := ix.byKey[n.Key]
+	if s == nil {
+		s = &slot{}
+		ix.byKey[n.Key] = s
+	}
+	s.indexes = append(s.indexes, i)
 }
 
 // Len returns the number of recorded interactions.

@@ -18,10 +18,18 @@ import (
 // once at load, not per request.
 type response struct {
 	status  int
-	header  http.Header
+	header  []headerValues // Content-Length among them
 	body    []byte
 	latency time.Duration // recorded upstream latency
 	plan    any           // how to echo the live request, nil when not needed
+}
+
+// headerValues is one header of a prepared response. A short list costs
+// less memory than an http.Header map per interaction, and is copied into
+// the response's header as fast.
+type headerValues struct {
+	name   string
+	values []string
 }
 
 // keptHeaders are the recorded response headers replay serves (SPEC
@@ -30,19 +38,8 @@ type response struct {
 var keptHeaders = []string{"Content-Type", metering.HeaderErrorType, metering.HeaderRequestID}
 
 func (s *Server) initReplay(cfg Config) error {
-	interactions := cfg.Interactions
-	if interactions == nil {
-		if cfg.Cassette == "" {
-			return errors.New("proxy: Config.Cassette or Config.Interactions is required to replay")
-		}
-		c, err := cassettes.Load(cfg.Cassette)
-		if err != nil {
-			return err
-		}
-		interactions = c.Interactions
-		for _, msg := range c.Warnings {
-			s.log.Warn("cassette", "cassette", c.Path, "problem", msg)
-		}
+	if cfg.Interactions == nil && cfg.Cassette == "" {
+		return errors.New("proxy: Config.Cassette or Config.Interactions is required to replay")
 	}
 	mc := matcher.Default(nil)
 	if cfg.Match != nil {
@@ -53,33 +50,58 @@ func (s *Server) initReplay(cfg Config) error {
 	if err != nil {
 		return err
 	}
-	ix, err := matcher.NewIndex(m, interactions)
+	s.matcher, s.index = m, matcher.NewEmptyIndex(m)
+	s.index.Once = cfg.Once
+	s.checks, s.recordedLatency = cfg.Checks, cfg.RecordedLatency
+	s.regions = map[string]bool{}
+	if cfg.Interactions != nil {
+		s.responses = make([]response, 0, len(cfg.Interactions))
+		for _, in := range cfg.Interactions {
+			if err := s.addRecorded(in); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	c, err := cassettes.Load(cfg.Cassette)
 	if err != nil {
 		return err
 	}
-	ix.Once = cfg.Once
-	s.matcher, s.index = m, ix
-	s.checks, s.recordedLatency = cfg.Checks, cfg.RecordedLatency
-	s.regions = map[string]bool{}
-	s.responses = make([]response, len(interactions))
-	for i, in := range interactions {
-		if u, err := url.Parse(in.Request.URL); err == nil {
-			if region, ok := metering.ParseHost(u.Host); ok {
-				s.regions[region] = true
-			}
-		}
-		h := http.Header{}
-		for _, k := range keptHeaders {
-			if v := in.Response.Headers.Values(k); len(v) > 0 {
-				h[http.CanonicalHeaderKey(k)] = v
-			}
-		}
-		h.Set("Content-Length", strconv.Itoa(len(in.Response.Body)))
-		s.responses[i] = response{status: in.Response.Code, header: h, body: []byte(in.Response.Body), latency: in.Response.Duration}
-		if rw := rewrites[ix.Recorded(i).Operation]; rw != nil {
-			s.responses[i].plan = rw.prepare(in)
+	for _, in := range c.Interactions {
+		if err := s.addRecorded(in); err != nil {
+			return fmt.Errorf("%s: %w", c.Path, err)
 		}
 	}
+	for _, msg := range c.Warnings {
+		s.log.Warn("cassette", "cassette", c.Path, "problem", msg)
+	}
+	return nil
+}
+
+// addRecorded indexes a recorded interaction and prepares its response.
+// Only the lookup key and the prepared response are kept, not the
+// interaction.
+func (s *Server) addRecorded(in *cassettes.Interaction) error {
+	if err := s.index.Add(in); err != nil {
+		return err
+	}
+	i := len(s.responses)
+	if u, err := url.Parse(in.Request.URL); err == nil {
+		if region, ok := metering.ParseHost(u.Host); ok {
+			s.regions[region] = true
+		}
+	}
+	resp := response{status: in.Response.Code, body: []byte(in.Response.Body), latency: in.Response.Duration}
+	for _, k := range keptHeaders {
+		if v := in.Response.Headers.Values(k); len(v) > 0 {
+			resp.header = append(resp.header, headerValues{http.CanonicalHeaderKey(k), v})
+		}
+	}
+	resp.header = append(resp.header, headerValues{"Content-Length", []string{strconv.Itoa(len(resp.body))}})
+	if rw := rewrites[s.index.Recorded(i).Operation]; rw != nil {
+		resp.plan = rw.prepare(in)
+	}
+	s.responses = append(s.responses, resp)
 	return nil
 }
 
@@ -114,8 +136,8 @@ func (s *Server) replay(w http.ResponseWriter, ex *exchange, intercepted bool) o
 	}
 	body := s.echo(i, ex.operation, ex.body)
 	h := w.Header()
-	for k, v := range resp.header {
-		h[k] = v
+	for _, hv := range resp.header {
+		h[hv.name] = hv.values
 	}
 	if len(body) != len(resp.body) {
 		h.Set("Content-Length", strconv.Itoa(len(body)))

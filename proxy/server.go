@@ -263,7 +263,7 @@ func (s *Server) read(w http.ResponseWriter, r *http.Request) (*exchange, error)
 		return ex, errUnknownOperation(ex.operation)
 	}
 	ex.operation = op
-	if ct := r.Header.Get("Content-Type"); ct != "" {
+	if ct := r.Header.Get("Content-Type"); ct != "" && ct != metering.ContentType {
 		if mt, _, err := mime.ParseMediaType(ct); err != nil || mt != metering.ContentType {
 			// AWS answers a JSON 1.1 service's request of another media
 			// type as an operation it does not know.

@@ -21,6 +21,10 @@ const (
 // run builds the app, runs it with args and returns the exit code. Only
 // main exits.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	// The request log goes to stderr, a line per request.
+	buffered := newLogBuffer(stderr)
+	defer buffered.Flush()
+	stderr = buffered
 	app := newApp(stdout, stderr)
 	err := app.RunContext(ctx, args)
 	if err == nil {

@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"encoding/json"
+	"fmt"
 	"strings"
 	"syscall"
 	"testing"
@@ -75,5 +76,39 @@ func TestJSONLogAtWarnShowsOnlyMisses(t *testing.T) {
 	}
 	if _, err := time.Parse(time.RFC3339Nano, got["time"].(string)); err != nil {
 		t.Errorf("time %v is not RFC 3339: %v", got["time"], err)
+	}
+}
+
+func TestLogBufferWritesAtOnceWhenQuietAndBatchesWhenBusy(t *testing.T) {
+	var out syncBuffer
+	b := newLogBuffer(&out)
+	b.Write([]byte("first\n"))
+	if got := out.String(); got != "first\n" {
+		t.Fatalf("a line after a quiet spell waited: %q", got)
+	}
+	for i := range 100 {
+		fmt.Fprintf(b, "line %d\n", i)
+	}
+	if n := out.writes(); n != 1 {
+		t.Fatalf("100 lines in a burst took %d writes, want them gathered", n-1)
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		got, n := out.String(), out.writes()
+		if strings.HasSuffix(got, "line 99\n") {
+			if n != 2 {
+				t.Fatalf("the burst was written in %d writes, want 1", n-1)
+			}
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("gathered lines were never written: %q", got)
+		}
+		time.Sleep(flushEvery / 5)
+	}
+	fmt.Fprintln(b, "last")
+	b.Flush()
+	if got := out.String(); !strings.HasSuffix(got, "line 99\nlast\n") {
+		t.Fatalf("Flush left lines behind: %q", got)
 	}
 }

@@ -304,12 +304,20 @@ func TestHugeOrCorruptCassettesExit2(t *testing.T) {
 type syncBuffer struct {
 	mu  sync.Mutex
 	buf bytes.Buffer
+	n   int // calls to Write
 }
 
 func (b *syncBuffer) Write(p []byte) (int, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
+	b.n++
 	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) writes() int {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.n
 }
 
 func (b *syncBuffer) String() string {
