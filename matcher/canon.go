@@ -15,14 +15,19 @@ import (
 // keys. For anything else it gives up, and the caller takes the general
 // path, which also reports errors, so they come from one place.
 type canon struct {
-	m    *Matcher
-	op   string
-	src  string
-	pos  int
-	out  []byte
-	tmp  []byte
-	path []string
-	mem  []member
+	m *Matcher // nil when visiting leaves (Leaves)
+	// visit, when set, receives every string and number instead of the
+	// output.
+	visit func(path []string, v string, isString bool)
+	op    string
+	src   string
+	pos   int
+	out   []byte
+	tmp   []byte
+	// scratch is out's buffer when visiting leaves, kept for the next use.
+	scratch []byte
+	path    []string
+	mem     []member
 }
 
 // member is one written member of an object being canonicalised: its key
@@ -45,6 +50,22 @@ func (m *Matcher) appendCanonical(dst []byte, op, body string) (out []byte, ok b
 	c.m, c.src, c.out = nil, "", nil
 	canonPool.Put(c)
 	return out, ok
+}
+
+// Leaves calls fn with the path (as FieldPath names it) and the text of
+// every string and number of the JSON object body, in document order,
+// without decoding it into maps. It reports false, perhaps after some
+// calls, when body is not an object or holds what the one-pass reader
+// leaves to a full decoder (escapes, text outside ASCII, repeated keys);
+// the caller then decodes the body itself.
+func Leaves(body []byte, fn func(path []string, v string, isString bool)) bool {
+	c := canonPool.Get().(*canon)
+	c.src, c.pos, c.visit, c.out = string(body), 0, fn, c.scratch[:0]
+	c.path, c.mem = c.path[:0], c.mem[:0]
+	ok := c.document()
+	c.src, c.visit, c.scratch, c.out = "", nil, c.out[:0], nil
+	canonPool.Put(c)
+	return ok
 }
 
 // document reads one JSON object and nothing after it but white space. A
@@ -132,7 +153,7 @@ func (c *canon) object() bool {
 		if !c.value() {
 			return false
 		}
-		if c.m.info(c.op, c.path).ignored {
+		if c.m != nil && c.m.info(c.op, c.path).ignored {
 			c.out = c.out[:at] // read to check it, but not compared
 		} else {
 			c.mem = append(c.mem, member{key: key, start: at, end: len(c.out)})
@@ -296,6 +317,10 @@ func digits(s string, i int) int {
 // usage timestamp compared so, redacted as recording redacts, numbers in
 // one notation.
 func (c *canon) leaf(v string, isString bool) bool {
+	if c.visit != nil {
+		c.visit(c.path, v, isString)
+		return true
+	}
 	pi := c.m.info(c.op, c.path)
 	if !isString && pi.timestamp {
 		if f, err := strconv.ParseFloat(v, 64); err == nil {

@@ -2,6 +2,7 @@ package proxy
 
 import (
 	"bytes"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
@@ -11,6 +12,7 @@ import (
 
 	"github.com/metervcr/metervcr/cassettes"
 	"github.com/metervcr/metervcr/cassettes/metering"
+	"github.com/metervcr/metervcr/matcher"
 )
 
 // Checks selects the checks AWS would make that replay makes too, before
@@ -172,6 +174,20 @@ func regionServed(r *http.Request, region string, intercepted bool, regions map[
 func checkMetering(op string, body []byte, now time.Time) error {
 	if op != metering.MeterUsage && op != metering.BatchMeterUsage {
 		return nil
+	}
+	if op == metering.MeterUsage {
+		// The common case, read without decoding the body.
+		var ts string
+		if matcher.Leaves(body, func(path []string, v string, isString bool) {
+			if len(path) == 1 && path[0] == "Timestamp" && !isString {
+				ts = v
+			}
+		}) {
+			if ts == "" {
+				return nil
+			}
+			return checkWindow(json.Number(ts), now, metering.MeterUsageWindow)
+		}
 	}
 	doc, err := cassettes.DecodeJSON(body)
 	if err != nil {

@@ -94,7 +94,7 @@ func ParseAuthorization(v string) (scope CredentialScope, signedHeaders []string
 		return scope, nil, "", ErrNoSignature
 	}
 	var credential, signed string
-	for _, p := range strings.Split(params, ",") {
+	for p := range strings.SplitSeq(params, ",") {
 		k, val, _ := strings.Cut(strings.TrimSpace(p), "=")
 		switch k {
 		case "Credential":
@@ -105,8 +105,15 @@ func ParseAuthorization(v string) (scope CredentialScope, signedHeaders []string
 			signature = val
 		}
 	}
-	parts := strings.Split(credential, "/")
-	if len(parts) != 5 || parts[4] != "aws4_request" || parts[0] == "" || parts[2] == "" {
+	var parts [5]string
+	n := 0
+	for part := range strings.SplitSeq(credential, "/") {
+		if n < len(parts) {
+			parts[n] = part
+		}
+		n++
+	}
+	if n != len(parts) || parts[4] != "aws4_request" || parts[0] == "" || parts[2] == "" {
 		return scope, nil, "", fmt.Errorf("malformed credential scope %q: want AKID/DATE/REGION/SERVICE/aws4_request", redactKey(credential))
 	}
 	if signed == "" || signature == "" {
