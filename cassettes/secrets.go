@@ -99,7 +99,9 @@ func (p *policy) hits(pl place, v string) []hit {
 			}
 		}
 	}
-	sort.Slice(hs, func(i, j int) bool { return hs[i].start < hs[j].start })
+	if len(hs) > 1 {
+		sort.Slice(hs, func(i, j int) bool { return hs[i].start < hs[j].start })
+	}
 	return hs
 }
 

@@ -27,6 +27,9 @@ type canon struct {
 	// scratch is out's buffer when visiting leaves, kept for the next use.
 	scratch []byte
 	path    []string
+	hash    []uint64 // hash of op and path[:i+1], for the path cache
+	skip    int      // > 0 inside an ignored field: read, not written
+	seed    uint64   // hash of op
 	mem     []member
 }
 
@@ -44,7 +47,8 @@ var canonPool = sync.Pool{New: func() any { return new(canon) }}
 func (m *Matcher) appendCanonical(dst []byte, op, body string) (out []byte, ok bool) {
 	c := canonPool.Get().(*canon)
 	c.m, c.op, c.src, c.pos, c.out = m, op, body, 0, dst
-	c.path, c.mem = c.path[:0], c.mem[:0]
+	c.path, c.hash, c.mem, c.skip = c.path[:0], c.hash[:0], c.mem[:0], 0
+	c.seed = hashSegment(hashSeed, op)
 	ok = c.document()
 	out = c.out
 	c.m, c.src, c.out = nil, "", nil
@@ -61,7 +65,7 @@ func (m *Matcher) appendCanonical(dst []byte, op, body string) (out []byte, ok b
 func Leaves(body []byte, fn func(path []string, v string, isString bool)) bool {
 	c := canonPool.Get().(*canon)
 	c.src, c.pos, c.visit, c.out = string(body), 0, fn, c.scratch[:0]
-	c.path, c.mem = c.path[:0], c.mem[:0]
+	c.path, c.hash, c.mem, c.skip = c.path[:0], c.hash[:0], c.mem[:0], 0
 	ok := c.document()
 	c.src, c.visit, c.scratch, c.out = "", nil, c.out[:0], nil
 	canonPool.Put(c)
@@ -93,7 +97,9 @@ func (c *canon) space() {
 	}
 }
 
-func (c *canon) value() bool {
+// value reads a value at the current path, whose pathInfo is pi (nil
+// when visiting leaves).
+func (c *canon) value(pi *pathInfo) bool {
 	if c.pos >= len(c.src) {
 		return false
 	}
@@ -104,10 +110,10 @@ func (c *canon) value() bool {
 		return c.array()
 	case ch == '"':
 		s, ok := c.str()
-		return ok && c.leaf(s, true)
+		return ok && c.leaf(pi, s, true)
 	case ch == '-' || ch >= '0' && ch <= '9':
 		n, ok := c.number()
-		return ok && c.leaf(n, false)
+		return ok && c.leaf(pi, n, false)
 	}
 	for _, lit := range [...]string{"true", "false", "null"} {
 		if strings.HasPrefix(c.src[c.pos:], lit) {
@@ -145,20 +151,25 @@ func (c *canon) object() bool {
 		}
 		c.pos++
 		c.space()
-		c.path = append(c.path, key)
+		pi := c.push(key)
 		at := len(c.out)
 		c.out = append(c.out, '"')
 		c.out = append(c.out, key...)
 		c.out = append(c.out, '"', ':')
-		if !c.value() {
+		ignored := pi != nil && pi.ignored
+		if ignored {
+			c.skip++
+		}
+		if !c.value(pi) {
 			return false
 		}
-		if c.m != nil && c.m.info(c.op, c.path).ignored {
+		if ignored {
+			c.skip--
 			c.out = c.out[:at] // read to check it, but not compared
 		} else {
 			c.mem = append(c.mem, member{key: key, start: at, end: len(c.out)})
 		}
-		c.path = c.path[:len(c.path)-1]
+		c.path, c.hash = c.path[:len(c.path)-1], c.hash[:len(c.hash)-1]
 		c.space()
 		if c.pos >= len(c.src) {
 			return false
@@ -206,9 +217,11 @@ func (c *canon) array() bool {
 	c.pos++ // '['
 	c.out = append(c.out, '[')
 	last := len(c.path) - 1
-	field := c.path[last]
+	field, h := c.path[last], c.hash[last]
 	c.path[last] = listSegment(field)
-	defer func() { c.path[last] = field }()
+	c.hash[last] = hashSegment(hashString(c.parentHash(last), field), "[]")
+	defer func() { c.path[last], c.hash[last] = field, h }()
+	pi := c.info()
 	c.space()
 	if c.pos < len(c.src) && c.src[c.pos] == ']' {
 		c.pos++
@@ -216,7 +229,7 @@ func (c *canon) array() bool {
 		return true
 	}
 	for {
-		if !c.value() {
+		if !c.value(pi) {
 			return false
 		}
 		c.space()
@@ -236,6 +249,30 @@ func (c *canon) array() bool {
 			return false
 		}
 	}
+}
+
+// push enters the member key of the current object and returns its
+// pathInfo.
+func (c *canon) push(key string) *pathInfo {
+	c.hash = append(c.hash, hashSegment(c.parentHash(len(c.path)), key))
+	c.path = append(c.path, key)
+	return c.info()
+}
+
+// parentHash is the hash of op and the first n segments of the path.
+func (c *canon) parentHash(n int) uint64 {
+	if n == 0 {
+		return c.seed
+	}
+	return c.hash[n-1]
+}
+
+// info returns the pathInfo of the current path, nil when visiting leaves.
+func (c *canon) info() *pathInfo {
+	if c.m == nil {
+		return nil
+	}
+	return c.m.info(c.op, c.path, c.hash[len(c.hash)-1])
 }
 
 // listSegments holds the list segments of the API's lists, so that naming
@@ -316,12 +353,14 @@ func digits(s string, i int) int {
 // leaf writes a string or number: truncated to the hour when it is a
 // usage timestamp compared so, redacted as recording redacts, numbers in
 // one notation.
-func (c *canon) leaf(v string, isString bool) bool {
+func (c *canon) leaf(pi *pathInfo, v string, isString bool) bool {
 	if c.visit != nil {
 		c.visit(c.path, v, isString)
 		return true
 	}
-	pi := c.m.info(c.op, c.path)
+	if c.skip > 0 {
+		return true // an ignored field: checked as JSON, never compared
+	}
 	if !isString && pi.timestamp {
 		if f, err := strconv.ParseFloat(v, 64); err == nil {
 			v = strconv.FormatInt(int64(math.Floor(f/3600))*3600, 10)
@@ -340,12 +379,31 @@ func (c *canon) leaf(v string, isString bool) bool {
 	if isString {
 		return c.quoted(v)
 	}
+	if smallInt(v) {
+		c.out = append(c.out, v...) // what FormatFloat gives back
+		return true
+	}
 	f, err := strconv.ParseFloat(v, 64)
 	if err != nil || math.IsInf(f, 0) {
 		c.out = append(c.out, v...) // as canonicalNumbers keeps it
 		return true
 	}
 	c.out = strconv.AppendFloat(c.out, f, 'g', -1, 64)
+	return true
+}
+
+// smallInt reports whether the number text v is an integer below a
+// million, which strconv.FormatFloat(f, 'g', -1, 64) writes as v itself
+// (JSON has no leading zeros; 'g' turns to exponents from 1e+06).
+func smallInt(v string) bool {
+	if len(v) == 0 || len(v) > 6 {
+		return false
+	}
+	for i := 0; i < len(v); i++ {
+		if v[i] < '0' || v[i] > '9' {
+			return false
+		}
+	}
 	return true
 }
 

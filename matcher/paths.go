@@ -2,6 +2,7 @@ package matcher
 
 import (
 	"maps"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -13,40 +14,47 @@ import (
 // operation's bodies: leave them out, truncate them to the hour, and how
 // to redact them.
 type pathInfo struct {
+	op                 string
+	path               []string
 	ignored, timestamp bool
 	leaf               cassettes.LeafPlace
 }
 
-// Paths up to this deep are remembered, up to this many of them: the
-// API's bodies are a few levels deep and use a few dozen paths, and a
-// client sending made-up fields cannot grow the memory without bound.
-const (
-	maxCachedDepth = 4
-	maxCachedPaths = 1024
-)
+// maxCachedPaths bounds the paths remembered: the API's bodies use a few
+// dozen, and a client sending made-up fields must not grow the memory
+// without bound.
+const maxCachedPaths = 1024
 
-type pathKey struct {
-	op   string
-	n    int
-	segs [maxCachedDepth]string
-}
-
-// pathCache remembers pathInfo per operation and path. Reads take no lock
-// and allocate nothing: the map is replaced, never changed.
+// pathCache remembers pathInfo by a hash of operation and path, which the
+// one-pass reader computes as it goes. Reads take no lock and allocate
+// nothing: the map is replaced, never changed.
 type pathCache struct {
-	m  atomic.Pointer[map[pathKey]*pathInfo]
+	m  atomic.Pointer[map[uint64]*pathInfo]
 	mu sync.Mutex // serialises replacing the map
 }
 
-// info returns what matching does with the values at path of op's bodies.
-func (m *Matcher) info(op string, path []string) *pathInfo {
-	if len(path) > maxCachedDepth {
-		return m.newInfo(op, path)
+// FNV-1a, fed one byte at a time as the reader walks keys; every segment
+// ends with a zero byte, which JSON text without escapes never holds.
+const (
+	hashSeed  = 14695981039346656037
+	hashPrime = 1099511628211
+)
+
+func hashString(h uint64, s string) uint64 {
+	for i := 0; i < len(s); i++ {
+		h = (h ^ uint64(s[i])) * hashPrime
 	}
-	k := pathKey{op: op, n: len(path)}
-	copy(k.segs[:], path)
+	return h
+}
+
+// hashSegment extends the hash h of a path by one segment.
+func hashSegment(h uint64, seg string) uint64 { return hashString(h, seg) * hashPrime }
+
+// info returns what matching does with the values at path of op's bodies;
+// h is the hash of op and path (hashSegment from hashSegment(hashSeed, op)).
+func (m *Matcher) info(op string, path []string, h uint64) *pathInfo {
 	if known := m.paths.m.Load(); known != nil {
-		if pi := (*known)[k]; pi != nil {
+		if pi := (*known)[h]; pi != nil && pi.op == op && slices.Equal(pi.path, path) {
 			return pi
 		}
 	}
@@ -54,26 +62,27 @@ func (m *Matcher) info(op string, path []string) *pathInfo {
 	m.paths.mu.Lock()
 	defer m.paths.mu.Unlock()
 	known := m.paths.m.Load()
-	if known != nil && len(*known) >= maxCachedPaths {
-		return pi
+	if known != nil && (len(*known) >= maxCachedPaths || (*known)[h] != nil) {
+		return pi // full, or another path with the same hash
 	}
-	next := make(map[pathKey]*pathInfo, 1)
+	next := make(map[uint64]*pathInfo, 1)
 	if known != nil {
 		next = maps.Clone(*known)
 	}
 	// The segments may be slices of a request body: keep copies, not the
 	// body.
-	k.op = strings.Clone(k.op)
-	for i := range k.segs {
-		k.segs[i] = strings.Clone(k.segs[i])
+	pi.op = strings.Clone(op)
+	pi.path = make([]string, len(path))
+	for i, seg := range path {
+		pi.path[i] = strings.Clone(seg)
 	}
-	next[k] = pi
+	next[h] = pi
 	m.paths.m.Store(&next)
 	return pi
 }
 
 func (m *Matcher) newInfo(op string, path []string) *pathInfo {
-	pi := &pathInfo{ignored: m.ignored(op, path), timestamp: m.timestamp(op, path)}
+	pi := &pathInfo{op: op, path: path, ignored: m.ignored(op, path), timestamp: m.timestamp(op, path)}
 	if m.redactor != nil && len(path) > 0 {
 		pi.leaf = m.redactor.Place(op, path)
 	}

@@ -18,26 +18,46 @@ import (
 var AccessKeyID = regexp.MustCompile(`\b(?:AKIA|ASIA|AROA|AIDA|AGPA|AIPA|ANPA|ANVA|APKA|ABIA|ACCA|ASCA)[A-Z0-9]{16,}`)
 
 // accessKeyPrefixes are the prefixes AccessKeyID looks for.
-var accessKeyPrefixes = []string{"AKIA", "ASIA", "AROA", "AIDA", "AGPA", "AIPA", "ANPA", "ANVA", "APKA", "ABIA", "ACCA", "ASCA"}
+var accessKeyPrefixes = newPrefixes("AKIA", "ASIA", "AROA", "AIDA", "AGPA", "AIPA", "ANPA", "ANVA", "APKA", "ABIA", "ACCA", "ASCA")
 
 // sessionTokenPrefixes are the prefixes SessionToken looks for.
-var sessionTokenPrefixes = []string{"FwoG", "FQoG", "IQoJ"}
+var sessionTokenPrefixes = newPrefixes("FwoG", "FQoG", "IQoJ")
 
 // MayHoldAccessKeyID reports whether s contains a prefix of an access key
 // id: a test far cheaper than AccessKeyID, which need run only when it
 // holds.
-func MayHoldAccessKeyID(s string) bool { return containsAny(s, accessKeyPrefixes) }
+func MayHoldAccessKeyID(s string) bool { return accessKeyPrefixes.in(s) }
 
 // HasAccessKeyID reports whether s holds an access key id.
 func HasAccessKeyID(s string) bool { return MayHoldAccessKeyID(s) && AccessKeyID.MatchString(s) }
 
 // MayHoldSessionToken is MayHoldAccessKeyID for SessionToken.
-func MayHoldSessionToken(s string) bool { return containsAny(s, sessionTokenPrefixes) }
+func MayHoldSessionToken(s string) bool { return sessionTokenPrefixes.in(s) }
 
-func containsAny(s string, subs []string) bool {
-	for _, sub := range subs {
-		if strings.Contains(s, sub) {
-			return true
+// prefixes finds any of a few short strings in one pass over a text.
+type prefixes struct {
+	first [256]bool // first bytes of the strings
+	list  []string
+}
+
+func newPrefixes(list ...string) *prefixes {
+	p := &prefixes{list: list}
+	for _, s := range list {
+		p.first[s[0]] = true
+	}
+	return p
+}
+
+// in reports whether s contains one of the strings.
+func (p *prefixes) in(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if !p.first[s[i]] {
+			continue
+		}
+		for _, sub := range p.list {
+			if strings.HasPrefix(s[i:], sub) {
+				return true
+			}
 		}
 	}
 	return false

@@ -85,17 +85,16 @@ func newLogger(w io.Writer, format string, level slog.Level) *slog.Logger {
 // flushEvery is the longest a line waits in a logBuffer.
 const flushEvery = 50 * time.Millisecond
 
-// logBuffer writes to w: at once when nothing was written in the last
-// flushEvery, otherwise gathered and written at most flushEvery later (or
-// when maxLogBuffer bytes are waiting). Under load a line per request then
-// costs a share of one write per flushEvery instead of a system call
+// logBuffer writes to w: at once after a quiet spell, otherwise gathered
+// and written when the spell of flushEvery that the last write began ends
+// (or when maxLogBuffer bytes are waiting). Under load a line per request
+// then costs a share of one write per flushEvery instead of a system call
 // each; a person at a terminal still sees every line as it happens.
 type logBuffer struct {
-	w         io.Writer
-	mu        sync.Mutex
-	buf       []byte
-	lastWrite time.Time
-	timer     *time.Timer // armed while buf holds lines
+	w     io.Writer
+	mu    sync.Mutex
+	buf   []byte
+	timer *time.Timer // armed for flushEvery after a write reaches w
 }
 
 const maxLogBuffer = 64 << 10
@@ -105,18 +104,29 @@ func newLogBuffer(w io.Writer) *logBuffer { return &logBuffer{w: w} }
 func (b *logBuffer) Write(p []byte) (int, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	now := time.Now()
-	if len(b.buf) == 0 && now.Sub(b.lastWrite) >= flushEvery {
-		b.lastWrite = now
+	if b.timer == nil {
+		// Quiet until now: write through, and gather what follows.
+		b.timer = time.AfterFunc(flushEvery, b.tick)
 		return b.w.Write(p)
 	}
 	b.buf = append(b.buf, p...)
 	if len(b.buf) >= maxLogBuffer {
 		b.flushLocked()
-	} else if b.timer == nil {
-		b.timer = time.AfterFunc(flushEvery, func() { b.Flush() })
 	}
 	return len(p), nil
+}
+
+// tick ends a spell: it writes what gathered and begins another spell, or,
+// when nothing did, lets the next line through at once.
+func (b *logBuffer) tick() {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if len(b.buf) == 0 {
+		b.timer = nil
+		return
+	}
+	b.flushLocked()
+	b.timer = time.AfterFunc(flushEvery, b.tick)
 }
 
 // Flush writes what is waiting.
@@ -127,15 +137,10 @@ func (b *logBuffer) Flush() error {
 }
 
 func (b *logBuffer) flushLocked() error {
-	if b.timer != nil {
-		b.timer.Stop()
-		b.timer = nil
-	}
 	if len(b.buf) == 0 {
 		return nil
 	}
 	_, err := b.w.Write(b.buf)
 	b.buf = b.buf[:0]
-	b.lastWrite = time.Now()
 	return err
 }
