@@ -2,8 +2,14 @@ package main
 
 import (
 	"bufio"
+	"bytes"
+	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io"
+	"log/slog"
+	"math/rand/v2"
 	"strings"
 	"syscall"
 	"testing"
@@ -110,5 +116,60 @@ func TestLogBufferWritesAtOnceWhenQuietAndBatchesWhenBusy(t *testing.T) {
 	b.Flush()
 	if got := out.String(); !strings.HasSuffix(got, "line 99\nlast\n") {
 		t.Fatalf("Flush left lines behind: %q", got)
+	}
+}
+
+func TestLineHandlerWritesWhatTextHandlerWrites(t *testing.T) {
+	at := time.Date(2026, 11, 28, 4, 55, 1, 123456789, time.Local)
+	values := []slog.Value{
+		slog.StringValue("MeterUsage"), slog.StringValue("-"), slog.StringValue(""), slog.StringValue("a b"),
+		slog.StringValue("x=y"), slog.StringValue("ü"), slog.StringValue("12µs"), slog.StringValue(`"q"`),
+		slog.StringValue("back\\slash"), slog.StringValue("tab\t"), slog.StringValue("µ"), slog.StringValue("\xc2"),
+		slog.Int64Value(-7), slog.Int64Value(200), slog.DurationValue(0), slog.DurationValue(1234567),
+		slog.DurationValue(-5 * time.Microsecond), slog.BoolValue(true), slog.AnyValue(errors.New("boom")),
+		slog.Float64Value(1.5), slog.TimeValue(at),
+	}
+	keys := []string{"op", "interaction", "a b", "", "k=v", "x-amz"}
+	rng := rand.New(rand.NewPCG(1, 2))
+	for i := range 2000 {
+		tm := at.Add(time.Duration(i) * time.Millisecond)
+		if i%50 == 0 {
+			tm = time.Time{}
+		}
+		level := []slog.Level{slog.LevelDebug, slog.LevelInfo, slog.LevelWarn, slog.LevelError, slog.LevelInfo + 2}[i%5]
+		msg := []string{"request", "shutting down: finishing in-flight requests", "cassette"}[i%3]
+		r := slog.NewRecord(tm, level, msg, 0)
+		for range rng.IntN(7) {
+			r.AddAttrs(slog.Attr{Key: keys[rng.IntN(len(keys))], Value: values[rng.IntN(len(values))]})
+		}
+		var fast, slow bytes.Buffer
+		if err := (&lineHandler{Handler: textHandler(&fast, slog.LevelDebug), w: &fast}).Handle(context.Background(), r.Clone()); err != nil {
+			t.Fatal(err)
+		}
+		if err := textHandler(&slow, slog.LevelDebug).Handle(context.Background(), r.Clone()); err != nil {
+			t.Fatal(err)
+		}
+		if fast.String() != slow.String() {
+			t.Fatalf("line handler wrote\n%q\ntext handler\n%q", fast.String(), slow.String())
+		}
+	}
+}
+
+func BenchmarkRequestLine(b *testing.B) {
+	for _, tt := range []struct {
+		name string
+		h    slog.Handler
+	}{
+		{"text", textHandler(io.Discard, slog.LevelInfo)},
+		{"line", &lineHandler{Handler: textHandler(io.Discard, slog.LevelInfo), w: io.Discard}},
+	} {
+		b.Run(tt.name, func(b *testing.B) {
+			log := slog.New(tt.h)
+			b.ReportAllocs()
+			for b.Loop() {
+				log.LogAttrs(context.Background(), slog.LevelInfo, "request", slog.String("op", "MeterUsage"), slog.String("action", "match"),
+					slog.Int("status", 200), slog.Duration("latency", 12*time.Microsecond), slog.Int("interaction", 3))
+			}
+		})
 	}
 }
