@@ -250,7 +250,7 @@ func (s *Server) read(w http.ResponseWriter, r *http.Request) (*exchange, error)
 	if r.ContentLength > s.maxBody {
 		return ex, errTooLarge(s.maxBody)
 	}
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, s.maxBody))
+	body, err := readRequestBody(w, r, s.maxBody)
 	if tooLarge := (*http.MaxBytesError)(nil); err != nil && errors.As(err, &tooLarge) {
 		return ex, errTooLarge(s.maxBody)
 	}
@@ -276,6 +276,23 @@ func (s *Server) read(w http.ResponseWriter, r *http.Request) (*exchange, error)
 			msg: fmt.Sprintf("Marketplace Metering accepts only POST, got %s", r.Method)}
 	}
 	return ex, nil
+}
+
+// readRequestBody reads the request body, at most limit bytes. A body of known
+// length (the SDKs send Content-Length) is read into a buffer of exactly
+// its size; net/http stops it at that length.
+func readRequestBody(w http.ResponseWriter, r *http.Request, limit int64) ([]byte, error) {
+	if r.ContentLength < 0 || r.ContentLength > limit {
+		return io.ReadAll(http.MaxBytesReader(w, r.Body, limit))
+	}
+	body := make([]byte, r.ContentLength)
+	if _, err := io.ReadFull(r.Body, body); err != nil {
+		if errors.Is(err, io.EOF) {
+			err = io.ErrUnexpectedEOF
+		}
+		return nil, err
+	}
+	return body, nil
 }
 
 // errNotJSON answers a body that is not a JSON object, as the service does.
