@@ -172,5 +172,7 @@ func (b *responseBuffer) response(r *http.Request) *http.Response {
 type slogPrinter struct{ log *slog.Logger }
 
 func (p slogPrinter) Printf(format string, v ...any) {
-	p.log.Log(context.Background(), slog.LevelDebug, "goproxy: "+fmt.Sprintf(format, v...))
+	if p.log.Enabled(context.Background(), slog.LevelDebug) {
+		p.log.Log(context.Background(), slog.LevelDebug, "goproxy: "+fmt.Sprintf(format, v...))
+	}
 }
