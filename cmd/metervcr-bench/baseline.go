@@ -13,10 +13,19 @@ var baselineBody = []byte(responseBody(0))
 // baseline is the bar replay is measured against: a minimal net/http
 // server that answers every request with a fixed MeterUsage response,
 // after reading the request body as any server must. It is also the
-// upstream that recording is measured against.
-func baseline(addr string) error {
+// upstream that recording is measured against. With a certificate and key
+// (PEM files) it serves HTTPS instead, the bar of forward-proxy replay.
+func baseline(addr, certFile, keyFile string) error {
+	if certFile != "" {
+		return http.ListenAndServeTLS(addr, certFile, keyFile, baselineHandler())
+	}
+	return http.ListenAndServe(addr, baselineHandler())
+}
+
+// baselineHandler answers every request with baselineBody.
+func baselineHandler() http.Handler {
 	length := strconv.Itoa(len(baselineBody))
-	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		var buf [4096]byte
 		for {
 			if _, err := r.Body.Read(buf[:]); err != nil {
@@ -29,5 +38,4 @@ func baseline(addr string) error {
 		hd[metering.HeaderRequestID] = []string{"3c0d2ee0-7f57-4b84-9bfd-2c7a3c9b4d11"}
 		w.Write(baselineBody)
 	})
-	return http.ListenAndServe(addr, h)
 }

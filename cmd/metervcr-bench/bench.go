@@ -1,14 +1,18 @@
 package main
 
 import (
+	"crypto/tls"
 	"encoding/hex"
 	"fmt"
 	"io"
+	"net"
 	"os"
 	"path/filepath"
+	"slices"
 	"time"
 
 	"github.com/metervcr/metervcr/cassettes"
+	"github.com/metervcr/metervcr/cassettes/metering"
 )
 
 // bench runs the measurements of one invocation.
@@ -21,6 +25,11 @@ type bench struct {
 
 	cassettes map[int]string // size → path
 	rows      []*row
+
+	// Set by prepareTLS when -tls is on.
+	certFile, keyFile string      // the TLS baseline's self-signed certificate and key
+	bareTLS           *tls.Config // client side, trusting that certificate
+	forwardTLS        *tls.Config // client side, trusting only metervcr's CA
 }
 
 // row is one server measured in one round.
@@ -52,10 +61,15 @@ func (b *bench) serverEnv() []string {
 func (b *bench) run() error {
 	// The first start creates the CA in the state directory; later starts,
 	// the ones measured, load it as a user's would.
-	if _, err := b.measure(0, "warm-up", nil, 0, b.replayArgs("")); err != nil {
+	if _, err := b.measure(0, "warm-up", nil, 0, b.replayArgs(""), plain); err != nil {
 		return err
 	}
 	b.rows = b.rows[:0]
+	if b.opts.tls {
+		if err := b.prepareTLS(); err != nil {
+			return err
+		}
+	}
 	for round := 1; round <= b.opts.rounds; round++ {
 		if err := b.round(round); err != nil {
 			return err
@@ -113,12 +127,12 @@ func (b *bench) replayArgs(cassette string) []string {
 
 // round measures every server once, the baseline first.
 func (b *bench) round(round int) error {
-	base, err := b.measure(round, "bare net/http", nil, b.opts.sizes[0], []string{b.self, "baseline"})
+	base, err := b.measure(round, "bare net/http", nil, b.opts.sizes[0], []string{b.self, "baseline"}, plain)
 	if err != nil {
 		return err
 	}
 	for _, n := range b.opts.sizes {
-		r, err := b.measure(round, fmt.Sprintf("replay %d", n), base, n, b.replayArgs(b.cassettes[n]))
+		r, err := b.measure(round, fmt.Sprintf("replay %d", n), base, n, b.replayArgs(b.cassettes[n]), plain)
 		if err != nil {
 			return err
 		}
@@ -126,25 +140,30 @@ func (b *bench) round(round int) error {
 			r.file = st.Size()
 		}
 	}
+	if b.opts.tls {
+		if err := b.measureForward(round); err != nil {
+			return err
+		}
+	}
 	if b.opts.record {
 		if err := b.measureRecord(round, base); err != nil {
 			return err
 		}
 	}
-	_, err = b.measure(round, "replay demo (ready only)", base, 0, b.replayArgs(""))
+	_, err = b.measure(round, "replay demo (ready only)", base, 0, b.replayArgs(""), plain)
 	return err
 }
 
-// measure starts argv listening on a free port, drives it with requests
-// for a cassette of size interactions (none when size is 0), and records
-// a row.
-func (b *bench) measure(round int, name string, base *row, size int, argv []string) (*row, error) {
+// measure starts argv listening on a free port, drives it through the
+// endpoint that reach returns for that port with requests for a cassette
+// of size interactions (none when size is 0), and records a row.
+func (b *bench) measure(round int, name string, base *row, size int, argv []string, reach func(addr string) endpoint) (*row, error) {
 	addr, err := freeAddr()
 	if err != nil {
 		return nil, err
 	}
 	if argv[0] == b.self {
-		argv = append(argv, addr)
+		argv = slices.Insert(argv, 2, addr) // metervcr-bench baseline[-tls] ADDR ...
 	} else {
 		argv = append(argv, "--listen", addr)
 	}
@@ -155,7 +174,7 @@ func (b *bench) measure(round int, name string, base *row, size int, argv []stri
 	defer p.stop()
 	r := &row{round: round, server: name, ready: p.ready, base: base}
 	if size > 0 {
-		res, err := drive(addr, size, b.opts.conns, b.opts.duration)
+		res, err := drive(reach(addr), size, b.opts.conns, b.opts.duration)
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", name, err)
 		}
@@ -190,6 +209,58 @@ func (b *bench) measureRecord(round int, base *row) error {
 	_, err = b.measure(round, "record (proxy + upstream)", base, b.opts.sizes[0], []string{
 		b.bin, "record", "--fresh", "--cassette", cassette, "--upstream", "http://" + upAddr,
 		"--ca-dir", filepath.Join(b.dir, "ca"),
-	})
+	}, plain)
 	return err
+}
+
+// Names of the rows of target 5.
+const bareTLSName = "bare net/http TLS"
+
+func forwardName(size int) string { return fmt.Sprintf("replay %d forward TLS", size) }
+
+// prepareTLS writes the TLS baseline's certificate into the work directory
+// and builds the client configurations of both TLS rows. It runs after the
+// warm-up, which created metervcr's CA.
+func (b *bench) prepareTLS() error {
+	b.certFile, b.keyFile = filepath.Join(b.dir, "baseline-cert.pem"), filepath.Join(b.dir, "baseline-key.pem")
+	if err := selfSigned(b.certFile, b.keyFile, "127.0.0.1"); err != nil {
+		return fmt.Errorf("baseline certificate: %w", err)
+	}
+	var err error
+	if b.bareTLS, err = clientTLS(b.certFile, "127.0.0.1"); err != nil {
+		return err
+	}
+	// ca.pem is proxy.CACertFile, named here so that the driver, and the
+	// baseline it runs, do not link the proxy and its dependencies.
+	b.forwardTLS, err = clientTLS(filepath.Join(b.dir, "ca", "ca.pem"), metering.Host("us-east-1"))
+	return err
+}
+
+// measureForward measures the baseline server over HTTPS, then metervcr
+// replay of the first cassette in forward-proxy mode: each connection sends
+// CONNECT for the Metering host, then runs TLS with the proxy's minted
+// certificate inside the tunnel and keeps it alive for many requests, as
+// an application with HTTPS_PROXY does. The replay row's ratios are to the
+// TLS baseline of the same round.
+func (b *bench) measureForward(round int) error {
+	bare, err := b.measure(round, bareTLSName, nil, b.opts.sizes[0], []string{b.self, "baseline-tls", b.certFile, b.keyFile},
+		func(addr string) endpoint {
+			return endpoint{addr: addr, tls: b.bareTLS, host: addr}
+		})
+	if err != nil {
+		return err
+	}
+	n := b.opts.sizes[0]
+	host := metering.Host("us-east-1")
+	r, err := b.measure(round, forwardName(n), bare, n, b.replayArgs(b.cassettes[n]),
+		func(addr string) endpoint {
+			return endpoint{addr: addr, connect: net.JoinHostPort(host, "443"), tls: b.forwardTLS, host: host}
+		})
+	if err != nil {
+		return err
+	}
+	if st, err := os.Stat(b.cassettes[n]); err == nil {
+		r.file = st.Size()
+	}
+	return nil
 }

@@ -27,12 +27,12 @@ type result struct {
 
 func (r result) rps() float64 { return float64(r.requests) / r.elapsed.Seconds() }
 
-// requestPool returns count raw HTTP/1.1 MeterUsage requests for addr,
+// requestPool returns count raw HTTP/1.1 MeterUsage requests naming host,
 // shaped like the Go SDK's: signed-looking headers that change on every
 // call (signature, date, invocation id, client token) and a body naming
 // one of size dimensions at random. They are built before the run, so the
 // load generator only writes bytes.
-func requestPool(addr string, size, count int, rng *rand.Rand) [][]byte {
+func requestPool(host string, size, count int, rng *rand.Rand) [][]byte {
 	pool := make([][]byte, count)
 	now := time.Now().UTC()
 	amzDate := now.Format("20060102T150405Z")
@@ -42,7 +42,7 @@ func requestPool(addr string, size, count int, rng *rand.Rand) [][]byte {
 		var sig [32]byte
 		crand.Read(sig[:])
 		var b bytes.Buffer
-		fmt.Fprintf(&b, "POST / HTTP/1.1\r\nHost: %s\r\n", addr)
+		fmt.Fprintf(&b, "POST / HTTP/1.1\r\nHost: %s\r\n", host)
 		fmt.Fprintf(&b, "User-Agent: %s\r\n", userAgent)
 		fmt.Fprintf(&b, "Content-Length: %d\r\n", len(body))
 		fmt.Fprintf(&b, "Amz-Sdk-Invocation-Id: %s\r\nAmz-Sdk-Request: attempt=1; max=3\r\n", id("invocation", rng.Int()))
@@ -57,11 +57,12 @@ func requestPool(addr string, size, count int, rng *rand.Rand) [][]byte {
 	return pool
 }
 
-// drive keeps conns keep-alive connections to addr busy for d, one request
+// drive keeps conns keep-alive connections to e busy for d, one request
 // in flight on each, and measures every request's latency. It writes raw
 // requests and reads only the status line, headers and body length, so
-// that one core of load generator can saturate one core of server.
-func drive(addr string, size, conns int, d time.Duration) (result, error) {
+// that one core of load generator can saturate one core of server. Over
+// TLS the same bytes go through a tls.Conn.
+func drive(e endpoint, size, conns int, d time.Duration) (result, error) {
 	lat := make([][]time.Duration, conns)
 	fails := make([]int, conns)
 	errs := make([]error, conns)
@@ -69,9 +70,9 @@ func drive(addr string, size, conns int, d time.Duration) (result, error) {
 	start := time.Now()
 	deadline := start.Add(d)
 	for c := range conns {
-		pool := requestPool(addr, size, 256, rand.New(rand.NewPCG(uint64(c), uint64(size))))
+		pool := requestPool(e.host, size, 256, rand.New(rand.NewPCG(uint64(c), uint64(size))))
 		wg.Go(func() {
-			lat[c], fails[c], errs[c] = connection(addr, pool, deadline)
+			lat[c], fails[c], errs[c] = connection(e, pool, deadline)
 		})
 	}
 	wg.Wait()
@@ -96,8 +97,11 @@ func drive(addr string, size, conns int, d time.Duration) (result, error) {
 }
 
 // connection sends the requests of pool in turn on one connection until
-// deadline. A connection the server closes is opened again.
-func connection(addr string, pool [][]byte, deadline time.Time) ([]time.Duration, int, error) {
+// deadline. A connection the server closes is opened again. Opening a
+// connection (TCP, then the CONNECT exchange and the TLS handshake when e
+// asks for them) counts in the latency of its first request and in the
+// run's time, the same for every server.
+func connection(e endpoint, pool [][]byte, deadline time.Time) ([]time.Duration, int, error) {
 	lat := make([]time.Duration, 0, 1<<16)
 	fails := 0
 	var conn net.Conn
@@ -113,7 +117,7 @@ func connection(addr string, pool [][]byte, deadline time.Time) ([]time.Duration
 			return lat, fails, nil
 		}
 		if conn == nil {
-			c, err := net.DialTimeout("tcp", addr, 5*time.Second)
+			c, err := e.dial()
 			if err != nil {
 				return nil, 0, err
 			}

@@ -3,19 +3,31 @@
 //
 // It generates cassettes of several sizes as recording writes them, then,
 // in interleaved rounds, starts the baseline server, metervcr replay on
-// each cassette, metervcr record in front of the baseline, and metervcr
-// replay of the built-in demo cassette, one at a time. Each server but the
-// demo is driven by conns keep-alive connections sending signed-looking
-// MeterUsage requests for a fixed duration. One table reports requests per
-// second, median and 99th percentile latency, peak RSS (VmHWM), the time
-// from start until the port answers, and each as a ratio to the baseline of
-// the same round. With two or more CPUs and taskset on the PATH, servers
-// run on CPU 0 and the load generator on CPU 1.
+// each cassette, the baseline server over HTTPS, metervcr replay of the
+// first cassette in forward-proxy mode, metervcr record in front of the
+// baseline, and metervcr replay of the built-in demo cassette, one at a
+// time. Each server but the demo is driven by conns keep-alive connections
+// sending signed-looking MeterUsage requests for a fixed duration. One
+// table reports requests per second, median and 99th percentile latency,
+// peak RSS (VmHWM), the time from start until the port answers, and each
+// as a ratio to the baseline of the same round. With two or more CPUs and
+// taskset on the PATH, servers run on CPU 0 and the load generator on
+// CPU 1.
+//
+// The forward-proxy row (target 5) is measured against the baseline over
+// TLS, with a self-signed ECDSA P-256 certificate that the driver writes
+// into its work directory. Each of its connections sends CONNECT for
+// metering.marketplace.us-east-1.amazonaws.com:443, runs TLS inside the
+// tunnel trusting only ca.pem of metervcr's --ca-dir, and then sends the
+// same requests as the other rows, kept alive inside the tunnel. For both
+// TLS rows a connection's handshake counts in its first request's latency
+// and in the run's time; -tls=false skips them.
 //
 // Usage:
 //
-//	metervcr-bench [-bin bin/metervcr] [-duration 5s] [-rounds 2] [-conns 16] [-sizes 10,1000,100000]
+//	metervcr-bench [-bin bin/metervcr] [-duration 5s] [-rounds 2] [-conns 16] [-sizes 10,1000,100000] [-record=false] [-tls=false] [-keep]
 //	metervcr-bench baseline ADDR
+//	metervcr-bench baseline-tls ADDR CERT KEY
 package main
 
 import (
@@ -36,17 +48,22 @@ import (
 const pinnedEnv = "METERVCR_BENCH_PINNED"
 
 func main() {
-	if len(os.Args) == 3 && os.Args[1] == "baseline" {
-		if err := baseline(os.Args[2]); err != nil {
-			fmt.Fprintln(os.Stderr, "metervcr-bench baseline:", err)
+	var err error
+	switch {
+	case len(os.Args) == 3 && os.Args[1] == "baseline":
+		err = baseline(os.Args[2], "", "")
+	case len(os.Args) == 5 && os.Args[1] == "baseline-tls":
+		err = baseline(os.Args[2], os.Args[3], os.Args[4])
+	default:
+		if err := run(os.Args[1:], os.Stdout); err != nil {
+			fmt.Fprintln(os.Stderr, "metervcr-bench:", err)
 			os.Exit(1)
 		}
 		return
 	}
-	if err := run(os.Args[1:], os.Stdout); err != nil {
-		fmt.Fprintln(os.Stderr, "metervcr-bench:", err)
-		os.Exit(1)
-	}
+	// The baseline serves until it is killed: returning is a failure.
+	fmt.Fprintf(os.Stderr, "metervcr-bench %s: %v\n", os.Args[1], err)
+	os.Exit(1)
 }
 
 // options are the driver's flags.
@@ -57,6 +74,7 @@ type options struct {
 	conns    int
 	sizes    []int
 	record   bool
+	tls      bool
 	cache    string
 	keep     bool
 }
@@ -70,6 +88,7 @@ func parseFlags(args []string) (options, error) {
 	fs.IntVar(&o.conns, "conns", 16, "concurrent keep-alive connections")
 	sizes := fs.String("sizes", "10,1000,100000", "interactions per generated cassette, comma-separated; the first is the reference of flatness")
 	fs.BoolVar(&o.record, "record", true, "also measure recording in front of the baseline server")
+	fs.BoolVar(&o.tls, "tls", true, "also measure forward-proxy replay over TLS against the baseline server over TLS")
 	fs.StringVar(&o.cache, "cache", "bin/bench-cassettes", "directory of generated cassettes, reused by later runs")
 	fs.BoolVar(&o.keep, "keep", false, "keep the work directory (cassettes, server logs) and print its path")
 	if err := fs.Parse(args); err != nil {

@@ -100,7 +100,15 @@ func (b *bench) targets() {
 		}))
 		check(b.out, fmt.Sprintf("4. record: rps %.2f x direct (want >= 0.5), p50 %+.2f ms (want <= +1 ms)", rec, float64(added)/1e6), rec >= 0.5 && added <= time.Millisecond)
 	}
-	fmt.Fprintln(b.out, "5. forward-proxy replay over TLS: not measured")
+	if b.opts.tls {
+		fwd := mean(func(round int) (float64, bool) {
+			r := find(round, forwardName(small))
+			return r.res.rps() / r.base.res.rps(), true
+		})
+		check(b.out, fmt.Sprintf("5. replay %d forward over TLS: rps %.2f x %s (want >= 0.5)", small, fwd, bareTLSName), fwd >= 0.5)
+	} else {
+		fmt.Fprintln(b.out, "5. forward-proxy replay over TLS: not measured (-tls=false)")
+	}
 }
 
 func check(w io.Writer, what string, ok bool) {
