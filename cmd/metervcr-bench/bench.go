@@ -40,7 +40,8 @@ type row struct {
 	res    *result
 	rss    int64
 	ready  time.Duration
-	base   *row // baseline of the same round
+	cpu    time.Duration // CPU time of the server (not of an upstream) under load
+	base   *row          // baseline of the same round
 }
 
 // serverEnv is given to every metervcr process: the placeholder key the
@@ -118,7 +119,7 @@ func generateAll(dir string, sizes []int, out io.Writer) (map[int]string, error)
 }
 
 func (b *bench) replayArgs(cassette string) []string {
-	args := []string{b.bin, "replay", "--aws-checks", "off", "--ca-dir", filepath.Join(b.dir, "ca")}
+	args := append([]string{b.bin, "replay", "--ca-dir", filepath.Join(b.dir, "ca")}, b.opts.extra...)
 	if cassette != "" {
 		args = append(args, "--cassette", cassette)
 	}
@@ -174,10 +175,19 @@ func (b *bench) measure(round int, name string, base *row, size int, argv []stri
 	defer p.stop()
 	r := &row{round: round, server: name, ready: p.ready, base: base}
 	if size > 0 {
+		cpu0, err := p.cpuTime()
+		if err != nil {
+			return nil, err
+		}
 		res, err := drive(reach(addr), size, b.opts.conns, b.opts.duration)
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", name, err)
 		}
+		cpu1, err := p.cpuTime()
+		if err != nil {
+			return nil, err
+		}
+		r.cpu = cpu1 - cpu0
 		if res.failures > 0 {
 			return nil, fmt.Errorf("%s: %d of %d requests failed; see %s", name, res.failures, res.requests, filepath.Join(b.dir, "server.log"))
 		}

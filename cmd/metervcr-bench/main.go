@@ -25,7 +25,7 @@
 //
 // Usage:
 //
-//	metervcr-bench [-bin bin/metervcr] [-duration 5s] [-rounds 2] [-conns 16] [-sizes 10,1000,100000] [-record=false] [-tls=false] [-keep]
+//	metervcr-bench [-bin bin/metervcr] [-duration 5s] [-rounds 2] [-conns 16] [-sizes 10,1000,100000] [-record=false] [-tls=false] [-keep] [-replay-flags FLAGS]
 //	metervcr-bench baseline ADDR
 //	metervcr-bench baseline-tls ADDR CERT KEY
 package main
@@ -77,6 +77,7 @@ type options struct {
 	tls      bool
 	cache    string
 	keep     bool
+	extra    []string // more flags for every metervcr replay
 }
 
 func parseFlags(args []string) (options, error) {
@@ -91,9 +92,11 @@ func parseFlags(args []string) (options, error) {
 	fs.BoolVar(&o.tls, "tls", true, "also measure forward-proxy replay over TLS against the baseline server over TLS")
 	fs.StringVar(&o.cache, "cache", "bin/bench-cassettes", "directory of generated cassettes, reused by later runs")
 	fs.BoolVar(&o.keep, "keep", false, "keep the work directory (cassettes, server logs) and print its path")
+	extra := fs.String("replay-flags", "", `more flags for every metervcr replay, space-separated (e.g. "--aws-checks off --log-level warn")`)
 	if err := fs.Parse(args); err != nil {
 		return o, err
 	}
+	o.extra = strings.Fields(*extra)
 	for _, s := range strings.Split(*sizes, ",") {
 		n, err := strconv.Atoi(strings.TrimSpace(s))
 		if err != nil || n < 1 {

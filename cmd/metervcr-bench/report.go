@@ -15,28 +15,40 @@ func (b *bench) print() {
 	fmt.Fprintf(b.out, "\n%d connections, %v per server per round, %d rounds, servers on CPU %s, GOMAXPROCS of the driver %d\n\n",
 		b.opts.conns, b.opts.duration, b.opts.rounds, orNone(b.serverCPU), runtime.GOMAXPROCS(0))
 	tw := tabwriter.NewWriter(b.out, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "round\tserver\tcassette\trps\tp50\tp99\tpeak RSS\tready\trps/base\tp50/base\tp99/base\tRSS/base\t")
+	fmt.Fprintln(tw, "round\tserver\tcassette\trps\tp50\tp99\tpeak RSS\tready\tCPU/req\trps/base\tp50/base\tp99/base\tRSS/base\tCPU/req/base\t")
 	for _, r := range b.rows {
-		cols := []string{fmt.Sprint(r.round), r.server, "-", "-", "-", "-", byteSize(r.rss), ms(r.ready), "-", "-", "-", "-"}
+		cols := []string{fmt.Sprint(r.round), r.server, "-", "-", "-", "-", byteSize(r.rss), ms(r.ready), "-", "-", "-", "-", "-", "-"}
 		if r.file > 0 {
 			cols[2] = byteSize(r.file)
 		}
 		if r.res != nil {
 			cols[3] = fmt.Sprintf("%.0f", r.res.rps())
 			cols[4], cols[5] = ms(r.res.p50), ms(r.res.p99)
+			cols[8] = fmt.Sprintf("%.1f µs", r.cpuPerRequest())
 		}
 		if r.base != nil && r.res != nil {
-			cols[8] = ratio(r.res.rps() / r.base.res.rps())
-			cols[9] = ratio(float64(r.res.p50) / float64(r.base.res.p50))
-			cols[10] = ratio(float64(r.res.p99) / float64(r.base.res.p99))
+			cols[9] = ratio(r.res.rps() / r.base.res.rps())
+			cols[10] = ratio(float64(r.res.p50) / float64(r.base.res.p50))
+			cols[11] = ratio(float64(r.res.p99) / float64(r.base.res.p99))
+			cols[13] = ratio(r.cpuPerRequest() / r.base.cpuPerRequest())
 		}
 		if r.base != nil {
-			cols[11] = ratio(float64(r.rss) / float64(r.base.rss))
+			cols[12] = ratio(float64(r.rss) / float64(r.base.rss))
 		}
 		fmt.Fprintln(tw, strings.Join(cols, "\t")+"\t")
 	}
 	tw.Flush()
 	b.targets()
+}
+
+// cpuPerRequest is the server's CPU time per answered request, in
+// microseconds: unlike rps, it hardly moves when other processes take CPU
+// time from the machine.
+func (r *row) cpuPerRequest() float64 {
+	if r.res == nil || r.res.requests == 0 {
+		return 0
+	}
+	return float64(r.cpu.Microseconds()) / float64(r.res.requests)
 }
 
 // targets prints each target of the issue with the figure reached.
