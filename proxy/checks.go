@@ -67,7 +67,11 @@ func (c Checks) String() string {
 
 // check makes the configured checks on an exchange.
 func (s *Server) check(ex *exchange, intercepted bool) error {
-	return checkRequest(s.checks, ex.r, ex.operation, ex.body, intercepted, s.regions, s.now())
+	now := ex.start
+	if !s.clockIsReal {
+		now = s.now()
+	}
+	return checkRequest(s.checks, ex.r, ex.operation, ex.body, intercepted, s.regions, now)
 }
 
 // checkRequest makes checks c on a request of operation op. regions, when
@@ -139,7 +143,7 @@ func checkSignature(r *http.Request, intercepted bool, regions map[string]bool, 
 		}
 	}
 	amzDate := r.Header.Get(metering.HeaderDate)
-	t, err := time.Parse("20060102T150405Z", amzDate)
+	t, err := parseAmzDate(amzDate)
 	if err != nil {
 		return signatureError(metering.ErrIncompleteSignature, "Authorization header requires existence of a valid 'X-Amz-Date' header, got '%s'.", amzDate)
 	}
@@ -157,6 +161,33 @@ func checkSignature(r *http.Request, intercepted bool, regions map[string]bool, 
 			amzDate, now.Add(metering.SignatureSkew).Format("20060102T150405Z"), now.Format("20060102T150405Z"))
 	}
 	return nil
+}
+
+// parseAmzDate parses an X-Amz-Date value (20060102T150405Z) as
+// time.Parse does, without its general layout machinery for the well
+// formed values every request carries; anything else goes to time.Parse,
+// and its error.
+func parseAmzDate(v string) (time.Time, error) {
+	const layout = "20060102T150405Z"
+	if len(v) != len(layout) || v[8] != 'T' || v[15] != 'Z' {
+		return time.Parse(layout, v)
+	}
+	num := func(from, to int) int {
+		n := 0
+		for i := from; i < to; i++ {
+			if v[i] < '0' || v[i] > '9' {
+				return -1
+			}
+			n = n*10 + int(v[i]-'0')
+		}
+		return n
+	}
+	y, mo, d, h, mi, sec := num(0, 4), num(4, 6), num(6, 8), num(9, 11), num(11, 13), num(13, 15)
+	t := time.Date(y, time.Month(mo), d, h, mi, sec, 0, time.UTC)
+	if y < 0 || mo < 1 || mo > 12 || d < 1 || h < 0 || h > 23 || mi < 0 || mi > 59 || sec < 0 || sec > 59 || t.Day() != d {
+		return time.Parse(layout, v)
+	}
+	return t, nil
 }
 
 // regionServed reports whether a credential scope's region fits the

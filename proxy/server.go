@@ -23,12 +23,15 @@ import (
 // Server records or replays Marketplace Metering requests. It is an
 // http.Handler, safe for concurrent use.
 type Server struct {
-	mode     Mode
-	region   string
-	maxBody  int64
-	now      func() time.Time
-	log      *slog.Logger
-	redactor *cassettes.Redactor
+	mode    Mode
+	region  string
+	maxBody int64
+	now     func() time.Time
+	// clockIsReal is set when now is time.Now: a request's checks then
+	// read the time the request arrived instead of the clock again.
+	clockIsReal bool
+	log         *slog.Logger
+	redactor    *cassettes.Redactor
 
 	// Record.
 	writer    *cassettes.Writer
@@ -74,7 +77,7 @@ func New(cfg Config) (*Server, error) {
 		s.maxBody = metering.MaxBodyBytes
 	}
 	if s.now == nil {
-		s.now = time.Now
+		s.now, s.clockIsReal = time.Now, true
 	}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
@@ -169,6 +172,7 @@ func (s *Server) Cassette() string {
 
 // exchange is one request on its way through the server.
 type exchange struct {
+	start     time.Time // when the server began reading it
 	r         *http.Request
 	operation string
 	body      []byte
@@ -205,7 +209,7 @@ type interceptedKey struct{}
 // their own signature.
 func (s *Server) serve(w http.ResponseWriter, r *http.Request, intercepted bool) {
 	start := time.Now()
-	ex, err := s.read(w, r)
+	ex, err := s.read(w, r, start)
 	var out outcome
 	switch {
 	case err != nil:
@@ -228,25 +232,24 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request, intercepted bool)
 	if ex != nil {
 		op = ex.operation
 	}
-	// LogAttrs over an array on the stack: the line allocates nothing
-	// beyond what the handler needs to format it.
-	attrs := [5]slog.Attr{
-		slog.String("op", op), slog.String("action", out.action), slog.Int("status", out.status),
-		slog.Duration("latency", time.Since(start).Round(time.Microsecond)),
-	}
-	n := 4
+	// One reading of the clock serves as the line's time and the end of
+	// the latency, and the record holds its attributes inline: the line
+	// allocates nothing beyond what the handler needs to format it.
+	end := time.Now()
+	rec := slog.NewRecord(end, level, "request", 0)
+	rec.AddAttrs(slog.String("op", op), slog.String("action", out.action), slog.Int("status", out.status),
+		slog.Duration("latency", end.Sub(start).Round(time.Microsecond)))
 	if out.index >= 0 {
-		attrs[n] = slog.Int("interaction", out.index)
-		n++
+		rec.AddAttrs(slog.Int("interaction", out.index))
 	}
-	s.log.LogAttrs(r.Context(), level, "request", attrs[:n]...)
+	s.log.Handler().Handle(r.Context(), rec)
 }
 
 // read buffers the body within the size limit and checks that the request
 // names a Metering operation with POST. The body is parsed later, once: by
 // the matcher in replay, by isJSONObject in record.
-func (s *Server) read(w http.ResponseWriter, r *http.Request) (*exchange, error) {
-	ex := &exchange{r: r, operation: r.Header.Get(metering.HeaderTarget)}
+func (s *Server) read(w http.ResponseWriter, r *http.Request, start time.Time) (*exchange, error) {
+	ex := &exchange{start: start, r: r, operation: r.Header.Get(metering.HeaderTarget)}
 	if r.ContentLength > s.maxBody {
 		return ex, errTooLarge(s.maxBody)
 	}

@@ -1,0 +1,32 @@
+package proxy
+
+import (
+	"math/rand/v2"
+	"testing"
+	"time"
+)
+
+func TestParseAmzDateAgreesWithTimeParse(t *testing.T) {
+	inputs := []string{
+		"20261128T045501Z", "20240229T235959Z", "20250229T000000Z", "20261131T000000Z", "20261301T000000Z",
+		"20260001T000000Z", "20260100T000000Z", "20261128T245501Z", "20261128T046001Z", "20261128T045560Z",
+		"2026112aT045501Z", "20261128 045501Z", "20261128T045501", "20261128T045501ZZ", "", "-0261128T045501Z",
+		"00000101T000000Z", "99991231T235959Z",
+	}
+	rng := rand.New(rand.NewPCG(3, 4))
+	const alphabet = "0123456789TZ -+"
+	for range 20000 {
+		b := []byte("20261128T045501Z")
+		for range 1 + rng.IntN(3) {
+			b[rng.IntN(len(b))] = alphabet[rng.IntN(len(alphabet))]
+		}
+		inputs = append(inputs, string(b))
+	}
+	for _, in := range inputs {
+		want, werr := time.Parse("20060102T150405Z", in)
+		got, gerr := parseAmzDate(in)
+		if (werr == nil) != (gerr == nil) || !got.Equal(want) || (werr != nil && werr.Error() != gerr.Error()) {
+			t.Fatalf("parseAmzDate(%q) = %v, %v; time.Parse gives %v, %v", in, got, gerr, want, werr)
+		}
+	}
+}
