@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -217,7 +218,7 @@ func checkMetering(op string, body []byte, now time.Time) error {
 			if ts == "" {
 				return nil
 			}
-			return checkWindow(json.Number(ts), now, metering.MeterUsageWindow)
+			return checkWindowText(ts, now, metering.MeterUsageWindow)
 		}
 	}
 	doc, err := cassettes.DecodeJSON(body)
@@ -247,11 +248,16 @@ func checkMetering(op string, body []byte, now time.Time) error {
 // checkWindow refuses a numeric epoch-seconds timestamp older than window
 // or from the future. Absent or non-numeric values are left to matching.
 func checkWindow(v any, now time.Time, window time.Duration) error {
-	n, ok := v.(interface{ Float64() (float64, error) })
+	n, ok := v.(json.Number)
 	if !ok {
 		return nil
 	}
-	secs, err := n.Float64()
+	return checkWindowText(string(n), now, window)
+}
+
+// checkWindowText is checkWindow for the text of a JSON number.
+func checkWindowText(v string, now time.Time, window time.Duration) error {
+	secs, err := strconv.ParseFloat(v, 64)
 	if err != nil {
 		return nil
 	}

@@ -111,11 +111,13 @@ func (s *Server) replay(w http.ResponseWriter, ex *exchange, intercepted bool) o
 		return s.fail(w, err)
 	}
 	i, err := s.index.Match(matcher.Request{Method: ex.r.Method, Parsed: ex.r.URL, Header: ex.r.Header, Body: ex.body})
-	if errors.Is(err, matcher.ErrBody) {
-		return s.fail(w, errNotJSON)
-	}
-	if miss := (*matcher.Miss)(nil); err != nil && !errors.As(err, &miss) {
-		return s.fail(w, &statusError{status: http.StatusBadRequest, code: metering.ErrSerialization, msg: err.Error()})
+	if err != nil {
+		if errors.Is(err, matcher.ErrBody) {
+			return s.fail(w, errNotJSON)
+		}
+		if miss := (*matcher.Miss)(nil); !errors.As(err, &miss) {
+			return s.fail(w, &statusError{status: http.StatusBadRequest, code: metering.ErrSerialization, msg: err.Error()})
+		}
 	}
 	if err != nil && s.recordMissing {
 		return s.record(w, ex, intercepted)

@@ -254,10 +254,10 @@ func (s *Server) read(w http.ResponseWriter, r *http.Request, start time.Time) (
 		return ex, errTooLarge(s.maxBody)
 	}
 	body, err := readRequestBody(w, r, s.maxBody)
-	if tooLarge := (*http.MaxBytesError)(nil); err != nil && errors.As(err, &tooLarge) {
-		return ex, errTooLarge(s.maxBody)
-	}
 	if err != nil {
+		if tooLarge := (*http.MaxBytesError)(nil); errors.As(err, &tooLarge) {
+			return ex, errTooLarge(s.maxBody)
+		}
 		return ex, &statusError{status: http.StatusBadRequest, code: metering.ErrSerialization, msg: "reading request body: " + err.Error()}
 	}
 	ex.body = body
