@@ -72,7 +72,8 @@ func (ix *Index) explain(n Normalized) *Miss {
 	}
 	got := flatten(n)
 	best := -1
-	for i, rec := range ix.recorded {
+	for i := range ix.keys {
+		rec := ix.Recorded(i)
 		d := diff(flatten(rec), got)
 		// Prefer the same operation: a request is far closer to another
 		// call of its own operation than to any other.
