@@ -13,8 +13,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"io/fs"
-	"os"
 	"strings"
 
 	"gopkg.in/dnaeon/go-vcr.v2/cassette"
@@ -69,24 +67,17 @@ func Path(p string) string {
 const MaxFileBytes = 1 << 30
 
 // Load reads the cassette at path (".yaml" appended when missing). A missing
-// file gives an error wrapping ErrNotFound.
+// file gives an error wrapping ErrNotFound. It collects what Stream reads.
 func Load(path string) (*Cassette, error) {
-	path = Path(path)
-	if st, err := os.Stat(path); err == nil && st.Size() > MaxFileBytes {
-		return nil, fmt.Errorf("%s: %d bytes is over the %d-byte limit for a cassette; is it the right file? Split the recording into several cassettes", path, st.Size(), MaxFileBytes)
-	}
-	data, err := os.ReadFile(path)
-	if errors.Is(err, fs.ErrNotExist) {
-		return nil, fmt.Errorf("%s: %w", path, ErrNotFound)
-	}
+	var ins []*Interaction
+	c, err := Stream(path, func(in *Interaction) error {
+		ins = append(ins, in)
+		return nil
+	})
 	if err != nil {
 		return nil, err
 	}
-	c, err := parseRecovering(data)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
-	}
-	c.Path = path
+	c.Interactions = ins
 	return c, nil
 }
 
@@ -128,9 +119,7 @@ func parseRecovering(data []byte) (*Cassette, error) {
 		}
 		return nil, err
 	}
-	good.Warnings = append(good.Warnings, fmt.Sprintf(
-		"interaction %d was cut off by an interrupted write (%d bytes) and is ignored; it was never answered",
-		len(good.Interactions), len(data)-end))
+	good.Warnings = append(good.Warnings, tornWarning(len(good.Interactions), int64(len(data)-end)))
 	return good, nil
 }
 
@@ -161,17 +150,25 @@ func Parse(data []byte) (*Cassette, error) {
 		return nil, fmt.Errorf("cassette format version %d is not supported: metervcr reads go-vcr v2 cassettes (version: %d)", f.Version, FormatVersion)
 	}
 	for i, in := range f.Interactions {
-		if in == nil {
-			return nil, fmt.Errorf("interaction %d is empty", i)
-		}
-		if in.Request.Method == "" || in.Request.URL == "" {
-			return nil, fmt.Errorf("interaction %d has no request method or url", i)
-		}
-		if in.Response.Code == 0 {
-			return nil, fmt.Errorf("interaction %d has no response code", i)
+		if err := checkInteraction(i, in); err != nil {
+			return nil, err
 		}
 	}
 	return &Cassette{Interactions: f.Interactions}, nil
+}
+
+// checkInteraction checks that interaction i is one metervcr can serve.
+func checkInteraction(i int, in *Interaction) error {
+	if in == nil {
+		return fmt.Errorf("interaction %d is empty", i)
+	}
+	if in.Request.Method == "" || in.Request.URL == "" {
+		return fmt.Errorf("interaction %d has no request method or url", i)
+	}
+	if in.Response.Code == 0 {
+		return fmt.Errorf("interaction %d has no response code", i)
+	}
+	return nil
 }
 
 // parseWhole decodes a cassette document in one piece.
