@@ -2,12 +2,16 @@ package proxy_test
 
 import (
 	"bytes"
+	"fmt"
 	"io"
 	"log/slog"
+	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
 	"path/filepath"
+	"runtime"
+	"runtime/metrics"
 	"strings"
 	"testing"
 	"time"
@@ -110,4 +114,55 @@ func BenchmarkRecord(b *testing.B) {
 			}
 		}
 	})
+}
+
+// BenchmarkReplaySize serves MeterUsage requests naming interactions at
+// random from cassettes of 10 and of 100,000 interactions: the cost of a
+// large cassette per request, garbage collection of what it keeps in
+// memory included.
+func BenchmarkReplaySize(b *testing.B) {
+	for _, size := range []int{10, 100_000} {
+		b.Run(fmt.Sprintf("interactions=%d", size), func(b *testing.B) {
+			r, _ := cassettes.NewRedactor(cassettes.DemoKey, nil, nil)
+			ins := make([]*cassettes.Interaction, size)
+			bodies := make([][]byte, size)
+			for i := range ins {
+				body := fmt.Sprintf(`{"ClientToken":"%08d-0000-4000-8000-000000000000","ProductCode":"prodcode123example","Timestamp":1795835861.645,"UsageDimension":"dimension-%06d","UsageQuantity":%d}`, i, i, i%100)
+				bodies[i] = []byte(body)
+				ins[i] = &cassettes.Interaction{
+					Request: cassettes.Request{Method: http.MethodPost, URL: "https://metering.marketplace.us-east-1.amazonaws.com/", Body: body,
+						Headers: http.Header{"X-Amz-Target": {"AWSMPMeteringService.MeterUsage"}, "Content-Type": {"application/x-amz-json-1.1"}}},
+					Response: cassettes.Response{Code: http.StatusOK, Body: fmt.Sprintf(`{"MeteringRecordId":"%08d-1111-4000-8000-000000000000"}`, i),
+						Headers: http.Header{"Content-Type": {"application/x-amz-json-1.1"}, "X-Amzn-Requestid": {fmt.Sprintf("%08d-2222-4000-8000-000000000000", i)}}},
+				}
+			}
+			srv, err := proxy.New(proxy.Config{Mode: proxy.Replay, Interactions: ins, Redactor: r, Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
+			if err != nil {
+				b.Fatal(err)
+			}
+			ins = nil
+			runtime.GC()
+			header := http.Header{"X-Amz-Target": {"AWSMPMeteringService.MeterUsage"}, "Content-Type": {"application/x-amz-json-1.1"}}
+			rng := rand.New(rand.NewPCG(1, uint64(size)))
+			b.ReportAllocs()
+			gc0 := gcCPU()
+			defer func() { b.ReportMetric(float64((gcCPU()-gc0).Nanoseconds())/float64(b.N), "gc-ns/op") }()
+			for b.Loop() {
+				req := httptest.NewRequest(http.MethodPost, "/", bytes.NewReader(bodies[rng.IntN(size)]))
+				req.Header = header.Clone()
+				w := httptest.NewRecorder()
+				srv.ServeHTTP(w, req)
+				if w.Code != http.StatusOK {
+					b.Fatalf("status %d: %s", w.Code, w.Body)
+				}
+			}
+		})
+	}
+}
+
+// gcCPU returns the CPU time the garbage collector has used so far.
+func gcCPU() time.Duration {
+	sample := []metrics.Sample{{Name: "/cpu/classes/gc/total:cpu-seconds"}}
+	metrics.Read(sample)
+	return time.Duration(sample[0].Value.Float64() * float64(time.Second))
 }

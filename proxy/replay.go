@@ -17,16 +17,17 @@ import (
 // response is a recorded response ready to serve: its headers are built
 // once at load, not per request.
 type response struct {
-	status  int
-	header  []headerValues // Content-Length among them
+	status int
+	// shared are the headers many responses have alike (content type,
+	// error type, length), kept once for all of them.
+	shared  *[]headerValues
+	reqID   []string // X-Amzn-Requestid, nil when not recorded
 	body    []byte
 	latency time.Duration // recorded upstream latency
 	plan    any           // how to echo the live request, nil when not needed
 }
 
-// headerValues is one header of a prepared response. A short list costs
-// less memory than an http.Header map per interaction, and is copied into
-// the response's header as fast.
+// headerValues is one header of a prepared response.
 type headerValues struct {
 	name   string
 	values []string
@@ -35,7 +36,7 @@ type headerValues struct {
 // keptHeaders are the recorded response headers replay serves (SPEC
 // "Matching"). Date is never among them: SDKs correct their signing clock
 // from it, so net/http's current Date is sent instead.
-var keptHeaders = []string{"Content-Type", metering.HeaderErrorType, metering.HeaderRequestID}
+var keptHeaders = [...]string{"Content-Type", metering.HeaderErrorType, metering.HeaderRequestID}
 
 func (s *Server) initReplay(cfg Config) error {
 	if cfg.Interactions == nil && cfg.Cassette == "" {
@@ -63,14 +64,17 @@ func (s *Server) initReplay(cfg Config) error {
 		}
 		return nil
 	}
-	c, err := cassettes.Load(cfg.Cassette)
+	// The cassette is read one interaction at a time, and only what
+	// replay serves from is kept: a large cassette never lives in memory
+	// as a whole, decoded.
+	c, err := cassettes.Stream(cfg.Cassette, func(in *cassettes.Interaction) error {
+		if err := s.addRecorded(in); err != nil {
+			return fmt.Errorf("%s: %w", cassettes.Path(cfg.Cassette), err)
+		}
+		return nil
+	})
 	if err != nil {
 		return err
-	}
-	for _, in := range c.Interactions {
-		if err := s.addRecorded(in); err != nil {
-			return fmt.Errorf("%s: %w", c.Path, err)
-		}
 	}
 	for _, msg := range c.Warnings {
 		s.log.Warn("cassette", "cassette", c.Path, "problem", msg)
@@ -91,18 +95,82 @@ func (s *Server) addRecorded(in *cassettes.Interaction) error {
 			s.regions[region] = true
 		}
 	}
-	resp := response{status: in.Response.Code, body: []byte(in.Response.Body), latency: in.Response.Duration}
+	resp := response{status: in.Response.Code, body: s.kept.bytes(in.Response.Body), latency: in.Response.Duration}
+	var shared []headerValues
 	for _, k := range keptHeaders {
-		if v := in.Response.Headers.Values(k); len(v) > 0 {
-			resp.header = append(resp.header, headerValues{http.CanonicalHeaderKey(k), v})
+		v := in.Response.Headers.Values(k)
+		switch {
+		case len(v) == 0:
+		case k == metering.HeaderRequestID:
+			resp.reqID = s.kept.values(v)
+		default:
+			shared = append(shared, headerValues{http.CanonicalHeaderKey(k), v})
 		}
 	}
-	resp.header = append(resp.header, headerValues{"Content-Length", []string{strconv.Itoa(len(resp.body))}})
+	shared = append(shared, headerValues{"Content-Length", []string{strconv.Itoa(len(resp.body))}})
+	resp.shared = s.kept.set(shared)
 	if rw := rewrites[s.index.Recorded(i).Operation]; rw != nil {
 		resp.plan = rw.prepare(in)
 	}
 	s.responses = append(s.responses, resp)
 	return nil
+}
+
+// keptResponses holds the parts of prepared responses in a few large
+// blocks instead of objects per interaction, so that the garbage collector
+// has little to trace in a large cassette while replay serves. Header sets
+// that many responses share are kept once.
+type keptResponses struct {
+	body []byte
+	vals []string
+	sets map[string]*[]headerValues
+}
+
+// Block sizes, in elements.
+const (
+	keptBodyBlock   = 1 << 20
+	keptValuesBlock = 1 << 12
+)
+
+// bytes returns a copy of s in the current body block.
+func (k *keptResponses) bytes(s string) []byte {
+	if cap(k.body)-len(k.body) < len(s) {
+		k.body = make([]byte, 0, max(keptBodyBlock, len(s)))
+	}
+	start := len(k.body)
+	k.body = append(k.body, s...)
+	return k.body[start:len(k.body):len(k.body)]
+}
+
+// values returns a copy of v in the current values block.
+func (k *keptResponses) values(v []string) []string {
+	if cap(k.vals)-len(k.vals) < len(v) {
+		k.vals = make([]string, 0, max(keptValuesBlock, len(v)))
+	}
+	start := len(k.vals)
+	k.vals = append(k.vals, v...)
+	return k.vals[start:len(k.vals):len(k.vals)]
+}
+
+// set returns the header set equal to hs, kept once.
+func (k *keptResponses) set(hs []headerValues) *[]headerValues {
+	var id strings.Builder
+	for _, h := range hs {
+		id.WriteString(h.name)
+		for _, v := range h.values {
+			id.WriteByte(0)
+			id.WriteString(v)
+		}
+		id.WriteByte('\n')
+	}
+	if set, ok := k.sets[id.String()]; ok {
+		return set
+	}
+	if k.sets == nil {
+		k.sets = map[string]*[]headerValues{}
+	}
+	k.sets[id.String()] = &hs
+	return &hs
 }
 
 // replay answers the exchange from the cassette.
@@ -138,8 +206,11 @@ func (s *Server) replay(w http.ResponseWriter, ex *exchange, intercepted bool) o
 	}
 	body := s.echo(i, ex.operation, ex.body)
 	h := w.Header()
-	for _, hv := range resp.header {
+	for _, hv := range *resp.shared {
 		h[hv.name] = hv.values
+	}
+	if resp.reqID != nil {
+		h[metering.HeaderRequestID] = resp.reqID
 	}
 	if len(body) != len(resp.body) {
 		h.Set("Content-Length", strconv.Itoa(len(body)))

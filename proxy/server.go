@@ -47,6 +47,7 @@ type Server struct {
 	matcher         *matcher.Matcher
 	index           *matcher.Index
 	responses       []response
+	kept            keptResponses // the blocks responses point into
 	checks          Checks
 	regions         map[string]bool // regions the cassette was recorded in
 	recordMissing   bool
