@@ -206,7 +206,12 @@ const header = "---\nversion: 1\ninteractions:\n"
 // encodeInteraction returns one interaction as the lines of a block list
 // item, indented as yaml.v3 indents them inside the whole document, so that
 // items encoded one by one concatenate into the same bytes as one Marshal.
+// appendItem writes the usual interaction directly; yaml.v3 writes any
+// other.
 func encodeInteraction(in *Interaction) ([]byte, error) {
+	if item, ok := appendItem(make([]byte, 0, itemSizeHint(in)), in); ok {
+		return item, nil
+	}
 	b, err := yaml.Marshal(file{Interactions: []*Interaction{in}})
 	if err != nil {
 		return nil, fmt.Errorf("encoding interaction: %w", err)

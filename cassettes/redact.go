@@ -6,8 +6,10 @@ import (
 	"encoding/binary"
 	"encoding/hex"
 	"fmt"
+	"hash"
 	"net/http"
 	"strings"
+	"sync"
 
 	"github.com/metervcr/metervcr/cassettes/metering"
 )
@@ -21,6 +23,7 @@ import (
 type Redactor struct {
 	key []byte
 	policy
+	macs sync.Pool // hash.Hash keyed with key, reset after use
 }
 
 type bodyRule struct {
@@ -130,12 +133,21 @@ func (r *Redactor) Value(kind, v string) string {
 	}
 }
 
+// mac returns the HMAC-SHA256 of domain, a zero byte and v under the key.
+// Keyed hashes are reused: Reset returns one to its keyed state, which
+// spares deriving the key's pads again.
 func (r *Redactor) mac(domain, v string) []byte {
-	m := hmac.New(sha256.New, r.key)
+	m, ok := r.macs.Get().(hash.Hash)
+	if !ok {
+		m = hmac.New(sha256.New, r.key)
+	}
 	m.Write([]byte(domain))
 	m.Write([]byte{0})
 	m.Write([]byte(v))
-	return m.Sum(nil)
+	sum := m.Sum(nil)
+	m.Reset()
+	r.macs.Put(m)
+	return sum
 }
 
 // Doc redacts the decoded JSON body doc of operation op in place (the body

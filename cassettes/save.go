@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 	"sync"
 )
 
@@ -125,25 +126,32 @@ func (w *Writer) Len() int {
 // Append adds in at the end of the cassette and returns its index once it
 // is durably on disk. On error the cassette on disk holds what it held.
 func (w *Writer) Append(in *Interaction) (int, error) {
-	item, err := encodeInteraction(in)
-	if err != nil {
-		return 0, err
+	buf := itemBufs.Get().(*[]byte)
+	defer putBuf(&itemBufs, buf)
+	item, ok := appendItem((*buf)[:0], in)
+	*buf = item[:0]
+	if !ok {
+		var err error
+		if item, err = encodeInteraction(in); err != nil {
+			return 0, err
+		}
 	}
 	w.mu.Lock()
 	if w.cur == nil {
-		w.cur = &batch{done: make(chan struct{})}
+		w.cur = &batch{data: (*batchBufs.Get().(*[]byte))[:0], done: make(chan struct{})}
 	}
 	b := w.cur
 	offset := b.count
 	b.data = append(b.data, item...)
 	b.count++
-	lead := !w.writing
-	w.writing = true
+	if !w.writing {
+		// Commits run on their own goroutine, so that no caller's answer
+		// waits for batches after its own while appends keep coming.
+		w.writing = true
+		go w.commitAll()
+	}
 	w.mu.Unlock()
 
-	if lead {
-		w.commitAll()
-	}
 	<-b.done
 	if b.err != nil {
 		return 0, fmt.Errorf("saving cassette %s: %w", w.path, b.err)
@@ -151,10 +159,31 @@ func (w *Writer) Append(in *Interaction) (int, error) {
 	return b.first + offset, nil
 }
 
-// commitAll commits batches until none is waiting. Only one caller runs it
-// at a time; the others wait on their batch.
+// itemBufs and batchBufs hold buffers for encoded items and for batches,
+// reused from one append or commit to the next.
+var (
+	itemBufs  = sync.Pool{New: func() any { return new([]byte) }}
+	batchBufs = sync.Pool{New: func() any { return new([]byte) }}
+)
+
+// putBuf returns buf to pool, unless it grew for an exceptionally large
+// interaction: it is not worth keeping.
+func putBuf(pool *sync.Pool, buf *[]byte) {
+	if cap(*buf) <= 1<<16 {
+		pool.Put(buf)
+	}
+}
+
+// commitAll commits batches until none is waiting, then returns. Only one
+// goroutine runs it at a time; appenders wait on their batch.
 func (w *Writer) commitAll() {
 	for {
+		// Let goroutines that are ready to run go first: those about to
+		// append join this batch rather than wait for the next sync. An
+		// idle process has none, and loses nothing; a busy one syncs
+		// less often, and a sync costs the kernel far more CPU than
+		// the wait costs the batch.
+		runtime.Gosched()
 		w.mu.Lock()
 		b := w.cur
 		w.cur = nil
@@ -167,6 +196,8 @@ func (w *Writer) commitAll() {
 		w.mu.Unlock()
 
 		b.err = w.commit(b.data)
+		data := b.data[:0]
+		b.data = nil
 
 		w.mu.Lock()
 		if b.err == nil {
@@ -174,6 +205,7 @@ func (w *Writer) commitAll() {
 		}
 		w.mu.Unlock()
 		close(b.done)
+		putBuf(&batchBufs, &data)
 	}
 }
 

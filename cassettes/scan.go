@@ -108,7 +108,7 @@ func (s *Scanner) Interaction(i int, in *Interaction) []Finding {
 	seen := make(map[string]bool)
 	s.policy.each(in, func(pl place, v string, hs []hit) string {
 		for _, h := range hs {
-			f := Finding{Interaction: i, Where: pl.where, What: h.what, ruled: pl.kind != ""}
+			f := Finding{Interaction: i, Where: pl.at(), What: h.what, ruled: pl.kind != ""}
 			if !seen[f.String()] {
 				seen[f.String()] = true
 				out = append(out, f)

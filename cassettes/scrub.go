@@ -25,7 +25,7 @@ func (r *Redactor) Redact(in *Interaction) []Finding {
 	var done []Finding
 	r.each(in, func(pl place, v string, hs []hit) string {
 		for _, h := range hs {
-			done = append(done, Finding{Interaction: -1, Where: pl.where, What: h.what, ruled: pl.kind != ""})
+			done = append(done, Finding{Interaction: -1, Where: pl.at(), What: h.what, ruled: pl.kind != ""})
 		}
 		return r.apply(v, hs)
 	})
@@ -40,22 +40,42 @@ func (r *Redactor) Redact(in *Interaction) []Finding {
 // ErrUnredacted names what is still there; the interaction must then not
 // be written.
 func (r *Redactor) Seal(in *Interaction) (caught []Finding, err error) {
-	for _, f := range r.Redact(in) {
-		if !f.ruled {
-			caught = append(caught, f)
-		}
-	}
-	var left []string
-	r.each(in, func(pl place, v string, hs []hit) string {
+	op := in.Request.Headers.Get(metering.HeaderTarget)
+	changed := r.each(in, func(pl place, v string, hs []hit) string {
 		for _, h := range hs {
-			left = append(left, pl.where+": "+h.what)
+			if pl.kind == "" {
+				caught = append(caught, Finding{Interaction: -1, Where: pl.at(), What: h.what})
+			}
+		}
+		return r.apply(v, hs)
+	})
+	// Only the parts in which redaction found something are scanned
+	// again. In the others a scan finds nothing either: their values and
+	// places are the same, as long as the operation is (the request
+	// headers name it), and the echoes of protected request values that a
+	// scan looks for in the response come only from request values it
+	// finds, which are in parts redaction found something in.
+	if in.Request.Headers.Get(metering.HeaderTarget) != op {
+		changed = allParts
+	}
+	if left := r.leftOver(in, changed); len(left) > 0 {
+		// Name everything left, the parts skipped above included.
+		return caught, fmt.Errorf("%w: %s", ErrUnredacted, strings.Join(r.leftOver(in, allParts), "; "))
+	}
+	return caught, nil
+}
+
+// leftOver returns what the scanner's rules find in the parts of in,
+// without changing it.
+func (r *Redactor) leftOver(in *Interaction, parts part) []string {
+	var left []string
+	r.eachOf(in, parts, func(pl place, v string, hs []hit) string {
+		for _, h := range hs {
+			left = append(left, pl.at()+": "+h.what)
 		}
 		return v
 	})
-	if len(left) > 0 {
-		return caught, fmt.Errorf("%w: %s", ErrUnredacted, strings.Join(left, "; "))
-	}
-	return caught, nil
+	return left
 }
 
 // scrubDoc applies the patterns and the by-name rules to every string of a

@@ -3,7 +3,7 @@ package cassettes
 import (
 	"fmt"
 	"net/http"
-	"sort"
+	"slices"
 	"strings"
 
 	"github.com/metervcr/metervcr/cassettes/metering"
@@ -24,8 +24,12 @@ type policy struct {
 
 // place is one string of an interaction that may hold a secret.
 type place struct {
-	where string // "request header Authorization", "response body Results[0].LicenseArn"
-	name  string // the header, parameter or JSON field name
+	// where and label name the place for people: where is the part
+	// ("request header", "response body"), label the place within it
+	// ("Authorization", "Results[0].LicenseArn"), if any. at joins them
+	// only for a finding.
+	where, label string
+	name         string // the header, parameter or JSON field name
 	// kind is the redaction kind a rule gives the whole value; "" when no
 	// rule names the place and only patterns apply.
 	kind string
@@ -33,6 +37,15 @@ type place struct {
 	// URL, the body) holds an access key id, which makes a secret-key-shaped
 	// string there a secret key.
 	near bool
+}
+
+// at returns where the place is: "request header Authorization",
+// "response body Results[0].LicenseArn".
+func (pl place) at() string {
+	if pl.label == "" {
+		return pl.where
+	}
+	return pl.where + " " + pl.label
 }
 
 // hit is a range of a value that must not be stored in clear.
@@ -80,7 +93,7 @@ func (p *policy) hits(pl place, v string) []hit {
 			add(m[0], m[1], metering.KindSecret, fmt.Sprintf("session token (%d characters) in clear", m[1]-m[0]))
 		}
 	}
-	if pl.near || nameSaysSecret(pl.name) {
+	if (pl.near || nameSaysSecret(pl.name)) && hasRun(v, &base64Bytes, secretKeyLen) {
 		for _, m := range metering.FindSecretAccessKeys(v) {
 			add(m[0], m[1], metering.KindSecret, "secret access key (40 characters) in clear")
 		}
@@ -92,17 +105,58 @@ func (p *policy) hits(pl place, v string) []hit {
 			}
 		}
 	}
-	if !p.keepAccounts {
+	if !p.keepAccounts && hasRun(v, &digitBytes, metering.AccountIDLen) {
 		for _, m := range metering.FindAccountIDs(v) {
 			if acct := v[m[0]:m[1]]; !isAccountPlaceholder(acct) {
 				add(m[0], m[1], metering.KindAccountID, "AWS account id "+maskAccount(acct)+" not pseudonymised")
 			}
 		}
 	}
-	if len(hs) > 1 {
-		sort.Slice(hs, func(i, j int) bool { return hs[i].start < hs[j].start })
-	}
+	sortHits(hs)
 	return hs
+}
+
+// sortHits sorts hits by where they start.
+func sortHits(hs []hit) {
+	if len(hs) > 1 {
+		slices.SortFunc(hs, func(a, b hit) int { return a.start - b.start })
+	}
+}
+
+// hasRun reports whether s holds a maximal run of exactly n bytes for
+// which in reports true: FindAccountIDs and FindSecretAccessKeys find
+// nothing otherwise, and this test is much cheaper than theirs.
+func hasRun(s string, in *[256]bool, n int) bool {
+	run := 0
+	for i := 0; i < len(s); i++ {
+		if in[s[i]] {
+			run++
+			continue
+		}
+		if run == n {
+			return true
+		}
+		run = 0
+	}
+	return run == n
+}
+
+// secretKeyLen is the length of the secret access keys that
+// FindSecretAccessKeys finds.
+const secretKeyLen = 40
+
+// digitBytes and base64Bytes are the classes of bytes whose runs
+// FindAccountIDs and FindSecretAccessKeys look at: digits, and the base64
+// alphabet without padding.
+var digitBytes, base64Bytes = byteClasses()
+
+func byteClasses() (digits, base64 [256]bool) {
+	for c := range 256 {
+		isDigit := '0' <= c && c <= '9'
+		digits[c] = isDigit
+		base64[c] = isDigit || 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || c == '+' || c == '/'
+	}
+	return digits, base64
 }
 
 // describeRuled says what a value at a place that a rule names is.
@@ -160,12 +214,23 @@ func mask(v string) string {
 // points of Value whatever the key.
 var keyless = &Redactor{}
 
-func isPlaceholder(kind, v string) bool { return keyless.Value(kind, v) == v }
+// isPlaceholder reports whether v is a placeholder of kind, a fixed point
+// of Value. For secrets and account ids it tests their shapes, as Value
+// does before it computes a keyed hash.
+func isPlaceholder(kind, v string) bool {
+	switch kind {
+	case metering.KindAccountID:
+		return isAccountPlaceholder(v)
+	case metering.KindARN:
+		return keyless.Value(kind, v) == v
+	}
+	return isSecretPlaceholder(v)
+}
 
 // headerPlace returns the place of header name on side ("request" or
 // "response").
 func (p *policy) headerPlace(side, name string, near bool) place {
-	pl := place{where: side + " header " + name, name: name, near: near}
+	pl := place{where: headerWhere(side), label: name, name: name, near: near}
 	for _, h := range p.headers {
 		if h == name {
 			pl.kind = metering.KindSecret
@@ -174,9 +239,21 @@ func (p *policy) headerPlace(side, name string, near bool) place {
 	return pl
 }
 
+// headerWhere names the headers of side without building the string for
+// the usual sides.
+func headerWhere(side string) string {
+	switch side {
+	case "request":
+		return "request header"
+	case "response":
+		return "response header"
+	}
+	return side + " header"
+}
+
 // paramPlace returns the place of a query or form parameter.
 func paramPlace(where, name string, near bool) place {
-	pl := place{where: where + " " + name, name: name, near: near}
+	pl := place{where: where, label: name, name: name, near: near}
 	if contains(metering.PresignParams, http.CanonicalHeaderKey(name)) || contains(metering.SecretFields, name) {
 		pl.kind = metering.KindSecret
 	}
@@ -268,7 +345,7 @@ func echoHits(v string, echoes []echo, hs []hit) []hit {
 			from = end
 		}
 	}
-	sort.Slice(hs, func(i, j int) bool { return hs[i].start < hs[j].start })
+	sortHits(hs)
 	return hs
 }
 

@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"slices"
 	"strconv"
+	"strings"
 
 	"github.com/metervcr/metervcr/cassettes/metering"
 )
@@ -15,56 +16,162 @@ import (
 // must not be stored in clear, and returns the value to keep there.
 type visitFunc func(pl place, v string, hs []hit) string
 
-// each calls fn for every string of in that could hold a secret: request
-// headers, URL and form, request body (every string of a JSON body, nested
-// ones included), then response headers and body. Values that the request
-// holds at places rules protect are also looked for in the response, which
-// may echo them (in an error message, for instance). A value fn returns
-// changed is written back; a JSON body is re-encoded only when one of its
-// values changed.
-func (p *policy) each(in *Interaction, fn visitFunc) {
-	op, _ := metering.OperationFromTarget(in.Request.Headers.Get(metering.HeaderTarget))
-	var echoes []echo
-	request := func(pl place, v string) string {
-		hs := p.hits(pl, v)
-		for _, h := range hs {
-			if pl.kind != "" && h.end-h.start >= minEcho {
-				echoes = append(echoes, echo{value: v[h.start:h.end], kind: h.kind, what: pl.name})
-			}
-		}
-		return fn(pl, v, hs)
-	}
-	response := func(pl place, v string) string {
-		return fn(pl, v, echoHits(v, echoes, p.hits(pl, v)))
-	}
-	p.eachHeader("request", in.Request.Headers, request)
-	p.eachURL(&in.Request, request)
-	eachForm(in.Request.Form, request)
-	in.Request.Body = p.eachBody(op, "request body", in.Request.Body, request)
-	p.eachHeader("response", in.Response.Headers, response)
-	in.Response.Body = p.eachBody(op, "response body", in.Response.Body, response)
+// part is a part of an interaction that each visits, as a bit set.
+type part uint8
+
+const (
+	partRequestHeaders part = 1 << iota
+	partURL
+	partForm
+	partRequestBody
+	partResponseHeaders
+	partResponseBody
+
+	allParts = partRequestHeaders | partURL | partForm | partRequestBody | partResponseHeaders | partResponseBody
+)
+
+// each looks for what must not be stored in clear in every string of in
+// that could hold a secret: request headers, URL and form, request body
+// (every string of a JSON body, nested ones included), then response
+// headers and body. Values that the request holds at places rules protect
+// are also looked for in the response, which may echo them (in an error
+// message, for instance). It calls fn for every value in which it finds
+// something, in that order; a value fn returns changed is written back,
+// and a JSON body is re-encoded only when one of its values changed. It
+// returns the parts in which it found something.
+func (p *policy) each(in *Interaction, fn visitFunc) part {
+	return p.eachOf(in, allParts, fn)
 }
 
-func (p *policy) eachHeader(side string, h http.Header, fn func(place, string) string) {
-	near := false
-	for _, vals := range h {
+// eachOf is each restricted to the parts in parts. What each finds in a
+// part depends on that part alone, but for the operation (named by the
+// request headers) and the echoes of protected request values (found in
+// the request parts).
+func (p *policy) eachOf(in *Interaction, parts part, fn visitFunc) part {
+	op, _ := metering.OperationFromTarget(in.Request.Headers.Get(metering.HeaderTarget))
+	var echoes []echo
+	var cur, found part // the part being visited; parts with hits
+	use := func(pl place, v string, hs []hit) string {
+		found |= cur
+		return fn(pl, v, hs)
+	}
+	request := walker{
+		find: p.hits,
+		use: func(pl place, v string, hs []hit) string {
+			for _, h := range hs {
+				if pl.kind != "" && h.end-h.start >= minEcho {
+					echoes = append(echoes, echo{value: v[h.start:h.end], kind: h.kind, what: pl.name})
+				}
+			}
+			return use(pl, v, hs)
+		},
+	}
+	response := walker{
+		find: func(pl place, v string) []hit { return echoHits(v, echoes, p.hits(pl, v)) },
+		use:  use,
+	}
+	if cur = partRequestHeaders; parts&cur != 0 {
+		p.eachHeader("request", in.Request.Headers, request)
+	}
+	if cur = partURL; parts&cur != 0 {
+		p.eachURL(&in.Request, request)
+	}
+	if cur = partForm; parts&cur != 0 {
+		eachForm(in.Request.Form, request)
+	}
+	if cur = partRequestBody; parts&cur != 0 {
+		in.Request.Body = p.eachBody(op, "request body", in.Request.Body, request)
+	}
+	if cur = partResponseHeaders; parts&cur != 0 {
+		p.eachHeader("response", in.Response.Headers, response)
+	}
+	if cur = partResponseBody; parts&cur != 0 {
+		in.Response.Body = p.eachBody(op, "response body", in.Response.Body, response)
+	}
+	return found
+}
+
+// walker looks at the values of a part: find returns what must not be
+// stored in clear in a value, and use, given a value and what find found
+// in it, returns the value to keep.
+type walker struct {
+	find func(place, string) []hit
+	use  func(place, string, []hit) string
+}
+
+// visit returns the value to keep at pl in place of v.
+func (w walker) visit(pl place, v string) string {
+	hs := w.find(pl, v)
+	if len(hs) == 0 {
+		return v
+	}
+	return w.use(pl, v, hs)
+}
+
+// eachHeader visits the values of h in name order. Values are looked at
+// in map order and only those in which something is found are sorted,
+// since most headers hold nothing.
+func (p *policy) eachHeader(side string, h http.Header, w walker) {
+	type entry struct {
+		name string
+		vals []string
+	}
+	var entries [16]entry
+	all := entries[:0]
+	// Whether the headers hold an access key id (near) matters only to a
+	// value with a run of base64 shaped like a secret key (see hits); most
+	// headers have none, and the test for key ids costs more.
+	keyShaped, near := false, false
+	for name, vals := range h {
+		all = append(all, entry{name, vals})
 		for _, v := range vals {
-			near = near || metering.HasAccessKeyID(v)
+			keyShaped = keyShaped || hasRun(v, &base64Bytes, secretKeyLen)
 		}
 	}
-	for _, name := range slices.Sorted(maps.Keys(h)) {
-		pl := p.headerPlace(side, http.CanonicalHeaderKey(name), near)
-		for i, v := range h[name] {
-			if nv := fn(pl, v); nv != v {
-				h[name][i] = nv
+	for _, e := range all {
+		for _, v := range e.vals {
+			near = near || keyShaped && metering.HasAccessKeyID(v)
+		}
+	}
+	type found struct {
+		name string
+		i    int
+		pl   place
+		hs   []hit
+	}
+	var buf [4]found
+	list := buf[:0]
+	for _, e := range all {
+		pl := p.headerPlace(side, http.CanonicalHeaderKey(e.name), near)
+		for i, v := range e.vals {
+			if hs := w.find(pl, v); len(hs) > 0 {
+				list = append(list, found{e.name, i, pl, hs})
 			}
 		}
 	}
+	slices.SortFunc(list, func(a, b found) int {
+		if c := strings.Compare(a.name, b.name); c != 0 {
+			return c
+		}
+		return a.i - b.i
+	})
+	for _, f := range list {
+		h[f.name][f.i] = w.use(f.pl, h[f.name][f.i], f.hs)
+	}
+}
+
+// sortedNames returns the keys of m in order.
+func sortedNames(m map[string][]string) []string {
+	if len(m) == 0 {
+		return nil
+	}
+	return slices.Sorted(maps.Keys(m))
 }
 
 // eachURL visits the user information, path and query of the request URL.
 // A URL that does not parse is visited as one string.
-func (p *policy) eachURL(r *Request, fn func(place, string) string) {
+func (p *policy) eachURL(r *Request, w walker) {
+	fn := w.visit
 	near := metering.HasAccessKeyID(r.URL)
 	u, err := url.Parse(r.URL)
 	if err != nil {
@@ -82,7 +189,7 @@ func (p *policy) eachURL(r *Request, fn func(place, string) string) {
 	}
 	q := u.Query()
 	qChanged := false
-	for _, name := range slices.Sorted(maps.Keys(q)) {
+	for _, name := range sortedNames(q) {
 		pl := paramPlace("request url query", name, near)
 		for i, v := range q[name] {
 			if nv := fn(pl, v); nv != v {
@@ -98,14 +205,15 @@ func (p *policy) eachURL(r *Request, fn func(place, string) string) {
 	}
 }
 
-func eachForm(form map[string][]string, fn func(place, string) string) {
+func eachForm(form map[string][]string, w walker) {
+	fn := w.visit
 	near := false
 	for _, vals := range form {
 		for _, v := range vals {
 			near = near || metering.HasAccessKeyID(v)
 		}
 	}
-	for _, name := range slices.Sorted(maps.Keys(form)) {
+	for _, name := range sortedNames(form) {
 		pl := paramPlace("request form", name, near)
 		for i, v := range form[name] {
 			if nv := fn(pl, v); nv != v {
@@ -116,12 +224,17 @@ func eachForm(form map[string][]string, fn func(place, string) string) {
 }
 
 // eachBody visits a body: every string and number of a JSON document, or
-// the whole text of anything else.
-func (p *policy) eachBody(op, where, body string, fn func(place, string) string) string {
+// the whole text of anything else. A JSON document in which find finds
+// nothing is not decoded (see cleanJSON).
+func (p *policy) eachBody(op, where, body string, w walker) string {
 	if body == "" {
 		return body
 	}
 	near := metering.HasAccessKeyID(body)
+	if p.cleanJSON(op, body, near, w.find) {
+		return body
+	}
+	fn := w.visit
 	doc, _ := DecodeJSON([]byte(body)) // nil when not JSON
 	switch doc.(type) {
 	case map[string]any, []any:
@@ -192,8 +305,8 @@ func (p *policy) eachDoc(op string, doc any, where string, near bool, fn func(pl
 		if len(path) > 0 {
 			pl = p.fieldPlace(op, path, where, near)
 		}
-		if labels && label != "" {
-			pl.where = where + " " + label
+		if labels {
+			pl.label = label
 		}
 		if nv := fn(pl, s); nv != s {
 			set(nv)
@@ -203,3 +316,131 @@ func (p *policy) eachDoc(op string, doc any, where string, near bool, fn func(pl
 	walk(doc, nil, "", func(nv any) {})
 	return changed
 }
+
+// cleanJSON reports whether body is a JSON object or array in none of
+// whose values find finds anything, reading its text instead of decoding
+// it: most bodies hold nothing to redact, and decoding is most of the
+// cost of looking at them. It answers only for a valid document of ASCII
+// text without escapes, whose strings are then their own text; for any
+// other body it reports false, and the caller decodes it. It looks at every
+// value that DecodeJSON and eachDoc would visit, at the same place (and,
+// when an object repeats a key, at every occurrence where decoding keeps
+// the last one).
+func (p *policy) cleanJSON(op, body string, near bool, find func(place, string) []hit) bool {
+	i := 0
+	for i < len(body) && isJSONSpace(body[i]) {
+		i++
+	}
+	if i == len(body) || body[i] != '{' && body[i] != '[' {
+		return false
+	}
+	for j := i; j < len(body); j++ {
+		if c := body[j]; c == '\\' || c >= 0x80 {
+			return false
+		}
+	}
+	if !json.Valid([]byte(body)) {
+		return false
+	}
+	t := jsonText{s: body, i: i, path: make([]string, 0, 8)}
+	return t.value(func(path []string, v string) bool {
+		pl := place{name: "body", near: near}
+		if len(path) > 0 {
+			pl = p.fieldPlace(op, path, "", near)
+		}
+		return len(find(pl, v)) == 0
+	})
+}
+
+// jsonText reads valid JSON text without escapes, keeping the path of the
+// value at hand as eachDoc names it (field names, a list's elements under
+// the list's name followed by []).
+type jsonText struct {
+	s    string
+	i    int
+	path []string
+}
+
+// value reads the value at t.i and passes every string and number in it
+// to clean, with its path, until clean reports false; it reports whether
+// clean did so for none.
+func (t *jsonText) value(clean func(path []string, v string) bool) bool {
+	t.space()
+	switch c := t.s[t.i]; c {
+	case '{':
+		t.i++
+		for {
+			t.space()
+			if t.s[t.i] == '}' {
+				t.i++
+				return true
+			}
+			if t.s[t.i] == ',' {
+				t.i++
+				t.space()
+			}
+			key := t.str()
+			t.space()
+			t.i++ // the colon
+			t.path = append(t.path, key)
+			ok := t.value(clean)
+			t.path = t.path[:len(t.path)-1]
+			if !ok {
+				return false
+			}
+		}
+	case '[':
+		t.i++
+		n := len(t.path)
+		var name string
+		if n > 0 {
+			name = t.path[n-1]
+			t.path[n-1] = name + "[]"
+		}
+		ok := true
+		for ok {
+			t.space()
+			if t.s[t.i] == ']' {
+				t.i++
+				break
+			}
+			if t.s[t.i] == ',' {
+				t.i++
+			}
+			ok = t.value(clean)
+		}
+		if n > 0 {
+			t.path[n-1] = name
+		}
+		return ok
+	case '"':
+		return clean(t.path, t.str())
+	case 't', 'n':
+		t.i += len("true")
+		return true
+	case 'f':
+		t.i += len("false")
+		return true
+	}
+	start := t.i
+	for t.i < len(t.s) && strings.IndexByte("+-.0123456789Ee", t.s[t.i]) >= 0 {
+		t.i++
+	}
+	return clean(t.path, t.s[start:t.i])
+}
+
+// str reads the string at t.i and returns its text.
+func (t *jsonText) str() string {
+	end := t.i + 1 + strings.IndexByte(t.s[t.i+1:], '"')
+	v := t.s[t.i+1 : end]
+	t.i = end + 1
+	return v
+}
+
+func (t *jsonText) space() {
+	for t.i < len(t.s) && isJSONSpace(t.s[t.i]) {
+		t.i++
+	}
+}
+
+func isJSONSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' }

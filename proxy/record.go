@@ -1,7 +1,9 @@
 package proxy
 
 import (
+	"bytes"
 	"compress/gzip"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -21,7 +23,7 @@ const maxResponseBytes = 16 << 20
 // record forwards the exchange, appends it to the cassette, then answers
 // the client with the upstream response.
 func (s *Server) record(w http.ResponseWriter, ex *exchange, intercepted bool) outcome {
-	if !isJSONObject(ex.body) {
+	if !jsonObject(ex.body) {
 		return s.fail(w, errNotJSON)
 	}
 	out, err := s.outbound(ex, intercepted)
@@ -101,11 +103,23 @@ func errUpstream(out *http.Request, err error) error {
 		msg: fmt.Sprintf("metervcr could not reach upstream %s for %s: %v; nothing was recorded", out.URL.Host, out.Host, err)}
 }
 
+// jsonObject is isJSONObject, which decodes b; a valid document is an
+// object when its first byte opens one, which is much cheaper to check.
+func jsonObject(b []byte) bool {
+	if !json.Valid(b) {
+		return isJSONObject(b)
+	}
+	b = bytes.TrimLeft(b, " \t\r\n")
+	return b[0] == '{'
+}
+
 // interaction builds the cassette entry for an exchange, before redaction.
 // The request is the one sent upstream, with the real host's URL, so that
-// cassettes read the same whichever way the client reached the proxy.
+// cassettes read the same whichever way the client reached the proxy. It
+// takes out's headers as they are: the transport is done with out once
+// the response body is closed, and nothing else uses them.
 func interaction(out *http.Request, reqBody []byte, resp *http.Response, respBody []byte, took time.Duration) *cassettes.Interaction {
-	reqHeader := out.Header.Clone()
+	reqHeader := out.Header
 	reqURL := *out.URL
 	reqURL.Scheme, reqURL.Host = "https", out.Host
 	respHeader := resp.Header.Clone()

@@ -52,13 +52,7 @@ func (u *upstream) request(ctx context.Context, client *http.Request, region str
 		return nil, err
 	}
 	out.Host = host
-	out.Header = client.Header.Clone()
-	for _, h := range dropHeaders {
-		out.Header.Del(h)
-	}
-	for _, h := range hopByHop {
-		out.Header.Del(h)
-	}
+	out.Header = cloneWithout(client.Header, resignDrop)
 	if err := u.sign(ctx, out, region, body); err != nil {
 		return nil, err
 	}
@@ -80,16 +74,60 @@ func (u *upstream) passthrough(ctx context.Context, client *http.Request, body [
 		return nil, err
 	}
 	out.Host = client.Host
-	out.Header = client.Header.Clone()
-	for _, h := range hopByHop {
-		out.Header.Del(h)
-	}
+	out.Header = cloneWithout(client.Header, passDrop)
 	return out, nil
 }
 
 // hopByHop are connection-level request headers a proxy must not pass on
 // (RFC 9110 §7.6.1).
 var hopByHop = []string{"Connection", "Keep-Alive", "Proxy-Connection", "Proxy-Authorization", "Te", "Trailer", "Transfer-Encoding", "Upgrade"}
+
+// resignDrop and passDrop are the header names request and passthrough
+// leave out, in canonical form, as Header.Del would remove them.
+var (
+	resignDrop = nameSet(dropHeaders, hopByHop)
+	passDrop   = nameSet(hopByHop)
+)
+
+func nameSet(lists ...[]string) map[string]bool {
+	set := make(map[string]bool)
+	for _, list := range lists {
+		for _, name := range list {
+			set[http.CanonicalHeaderKey(name)] = true
+		}
+	}
+	return set
+}
+
+// cloneWithout returns a copy of h without the names in drop: h.Clone()
+// followed by a Del of each, in one pass and with one slice for all the
+// values, as Clone allocates them.
+func cloneWithout(h http.Header, drop map[string]bool) http.Header {
+	if h == nil {
+		return nil
+	}
+	n := 0
+	for k, vv := range h {
+		if !drop[k] {
+			n += len(vv)
+		}
+	}
+	all := make([]string, n)
+	out := make(http.Header, len(h))
+	for k, vv := range h {
+		if drop[k] {
+			continue
+		}
+		if vv == nil {
+			out[k] = nil // as Clone keeps it
+			continue
+		}
+		n = copy(all, vv)
+		out[k] = all[:n:n]
+		all = all[n:]
+	}
+	return out
+}
 
 // sign signs r with SigV4 for the signing name aws-marketplace.
 func (u *upstream) sign(ctx context.Context, r *http.Request, region string, body []byte) error {
