@@ -58,10 +58,11 @@ func (m *Matcher) appendCanonical(dst []byte, op, body string) (out []byte, ok b
 
 // Leaves calls fn with the path (as FieldPath names it) and the text of
 // every string and number of the JSON object body, in document order,
-// without decoding it into maps. It reports false, perhaps after some
-// calls, when body is not an object or holds what the one-pass reader
-// leaves to a full decoder (escapes, text outside ASCII, repeated keys);
-// the caller then decodes the body itself.
+// without decoding it into maps; each member of a repeated key is visited,
+// so that the last call for a path gives what decoding keeps. It reports
+// false, perhaps after some calls, when body is not an object or holds
+// what the one-pass reader leaves to a full decoder (escapes, text outside
+// ASCII); the caller then decodes the body itself.
 func Leaves(body []byte, fn func(path []string, v string, isString bool)) bool {
 	c := canonPool.Get().(*canon)
 	c.src, c.pos, c.visit, c.out = string(body), 0, fn, c.scratch[:0]
@@ -137,20 +138,14 @@ func (c *canon) object() bool {
 		c.out = append(c.out, '}')
 		return true
 	}
+	if c.visit != nil {
+		return c.visitMembers()
+	}
 	for {
-		if c.pos >= len(c.src) || c.src[c.pos] != '"' {
-			return false
-		}
-		key, ok := c.str()
+		key, ok := c.memberKey()
 		if !ok {
 			return false
 		}
-		c.space()
-		if c.pos >= len(c.src) || c.src[c.pos] != ':' {
-			return false
-		}
-		c.pos++
-		c.space()
 		pi := c.push(key)
 		at := len(c.out)
 		c.out = append(c.out, '"')
@@ -209,6 +204,57 @@ func (c *canon) object() bool {
 	c.out = append(c.out, '}')
 	c.mem = c.mem[:base]
 	return true
+}
+
+// memberKey reads a member's key and the colon after it.
+func (c *canon) memberKey() (string, bool) {
+	if c.pos >= len(c.src) || c.src[c.pos] != '"' {
+		return "", false
+	}
+	key, ok := c.str()
+	if !ok {
+		return "", false
+	}
+	c.space()
+	if c.pos >= len(c.src) || c.src[c.pos] != ':' {
+		return "", false
+	}
+	c.pos++
+	c.space()
+	return key, true
+}
+
+// visitMembers reads the members of an object after its '{' when visiting
+// leaves: nothing is written, and the keys are neither hashed nor sorted.
+// Every member of a repeated key is visited, in document order, so that a
+// visitor keeping the last value sees what decoding keeps.
+func (c *canon) visitMembers() bool {
+	for {
+		key, ok := c.memberKey()
+		if !ok {
+			return false
+		}
+		c.path = append(c.path, key)
+		c.hash = append(c.hash, 0) // unused when visiting: array keeps it level
+		if !c.value(nil) {
+			return false
+		}
+		c.path, c.hash = c.path[:len(c.path)-1], c.hash[:len(c.hash)-1]
+		c.space()
+		if c.pos >= len(c.src) {
+			return false
+		}
+		switch c.src[c.pos] {
+		case ',':
+			c.pos++
+			c.space()
+		case '}':
+			c.pos++
+			return true
+		default:
+			return false
+		}
+	}
 }
 
 // array reads a list at '['. Its elements' path ends in name[], as

@@ -1,6 +1,9 @@
 package matcher
 
 import (
+	"encoding/json"
+	"maps"
+	"slices"
 	"strings"
 	"testing"
 
@@ -110,5 +113,94 @@ func FuzzCanonical(f *testing.F) {
 		for _, m := range ms {
 			checkCanonical(t, m, op, body)
 		}
+	})
+}
+
+// leavesByDecoding is what Leaves must give, from the decoded document:
+// for each path, the text of the value that decoding keeps there, in the
+// order FieldPath names paths.
+func leavesByDecoding(t *testing.T, body string) map[string]string {
+	t.Helper()
+	doc, err := cassettes.DecodeJSON([]byte(body))
+	if err != nil {
+		t.Fatalf("%q: %v", body, err)
+	}
+	out := map[string]string{}
+	var walk func(path []string, v any)
+	walk = func(path []string, v any) {
+		switch v := v.(type) {
+		case map[string]any:
+			for k, e := range v {
+				walk(append(path[:len(path):len(path)], k), e)
+			}
+		case []any:
+			inner := append(path[:len(path)-1:len(path)-1], path[len(path)-1]+"[]")
+			for _, e := range v {
+				walk(inner, e) // the last element is the last call
+			}
+		case string:
+			out[strings.Join(path, ".")] = "s:" + v
+		case json.Number:
+			out[strings.Join(path, ".")] = "n:" + string(v)
+		}
+	}
+	walk(nil, doc)
+	return out
+}
+
+// checkLeaves fails when Leaves, where it does not give up, visits a path
+// last with a value other than decoding keeps there, or misses a path.
+func checkLeaves(t *testing.T, body string) (took bool) {
+	t.Helper()
+	got := map[string]string{}
+	ok := Leaves([]byte(body), func(path []string, v string, isString bool) {
+		kind := "n:"
+		if isString {
+			kind = "s:"
+		}
+		got[strings.Join(path, ".")] = kind + v
+	})
+	if !ok {
+		return false
+	}
+	if strings.TrimSpace(body) == "" {
+		return true
+	}
+	want := leavesByDecoding(t, body)
+	if !maps.Equal(got, want) {
+		t.Fatalf("Leaves(%q) last values\n%v\nwant %v", body, got, want)
+	}
+	return true
+}
+
+// TestLeavesAgreeWithDecoding: repeated keys included, the last value
+// visited at a path is the one decoding keeps.
+func TestLeavesAgreeWithDecoding(t *testing.T) {
+	took := 0
+	for _, body := range append(canonSeeds, `{"Timestamp":1,"x":{"Timestamp":"a"},"Timestamp":2}`, `{"a":[{"b":1},{"b":2,"b":3}]}`) {
+		if checkLeaves(t, body) {
+			took++
+		}
+	}
+	if took < len(canonSeeds)/2 {
+		t.Fatalf("Leaves took only %d bodies", took)
+	}
+	var ts []string
+	Leaves([]byte(`{"Timestamp":1,"x":{"Timestamp":5},"Timestamp":2}`), func(path []string, v string, _ bool) {
+		if len(path) == 1 && path[0] == "Timestamp" {
+			ts = append(ts, v)
+		}
+	})
+	if !slices.Equal(ts, []string{"1", "2"}) {
+		t.Fatalf("top-level Timestamp visited as %q, want both members in order", ts)
+	}
+}
+
+func FuzzLeaves(f *testing.F) {
+	for _, s := range canonSeeds {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, body string) {
+		checkLeaves(t, body)
 	})
 }
