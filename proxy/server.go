@@ -233,10 +233,11 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request, intercepted bool)
 	if ex != nil {
 		op = ex.operation
 	}
-	// One reading of the clock serves as the line's time and the end of
-	// the latency, and the record holds its attributes inline: the line
-	// allocates nothing beyond what the handler needs to format it.
-	end := time.Now()
+	// One reading of the monotonic clock gives the latency, and the line's
+	// time is the start plus it; the record holds its attributes inline:
+	// the line allocates nothing beyond what the handler needs to format
+	// it.
+	end := start.Add(time.Since(start))
 	rec := slog.NewRecord(end, level, "request", 0)
 	rec.AddAttrs(slog.String("op", op), slog.String("action", out.action), slog.Int("status", out.status),
 		slog.Duration("latency", end.Sub(start).Round(time.Microsecond)))

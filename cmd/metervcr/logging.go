@@ -110,7 +110,7 @@ func (h *lineHandler) Handle(ctx context.Context, r slog.Record) error {
 	ok := plain(r.Message)
 	if !r.Time.IsZero() {
 		b = append(b, "time="...)
-		b = r.Time.AppendFormat(b, logTime)
+		b = appendLogTime(b, r.Time)
 		b = append(b, ' ')
 	}
 	b = append(b, "level="...)
@@ -147,6 +147,15 @@ func (h *lineHandler) Handle(ctx context.Context, r slog.Record) error {
 
 func (h *lineHandler) WithAttrs(attrs []slog.Attr) slog.Handler { return h.Handler.WithAttrs(attrs) }
 func (h *lineHandler) WithGroup(name string) slog.Handler       { return h.Handler.WithGroup(name) }
+
+// appendLogTime appends t as t.AppendFormat(b, logTime) does, without
+// reading the layout.
+func appendLogTime(b []byte, t time.Time) []byte {
+	h, m, s := t.Clock()
+	ms := t.Nanosecond() / 1e6
+	return append(b, byte('0'+h/10), byte('0'+h%10), ':', byte('0'+m/10), byte('0'+m%10), ':',
+		byte('0'+s/10), byte('0'+s%10), '.', byte('0'+ms/100), byte('0'+ms/10%10), byte('0'+ms%10))
+}
 
 // plain reports whether the text handler writes s as it is, unquoted: it
 // holds only letters, digits, "-._:/+" and µ (of durations). Anything

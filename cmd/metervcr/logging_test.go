@@ -132,7 +132,7 @@ func TestLineHandlerWritesWhatTextHandlerWrites(t *testing.T) {
 	keys := []string{"op", "interaction", "a b", "", "k=v", "x-amz"}
 	rng := rand.New(rand.NewPCG(1, 2))
 	for i := range 2000 {
-		tm := at.Add(time.Duration(i) * time.Millisecond)
+		tm := at.Add(time.Duration(i)*time.Millisecond + time.Duration(i%24)*time.Hour + time.Duration(i%60)*time.Minute + time.Duration(i%61)*time.Second)
 		if i%50 == 0 {
 			tm = time.Time{}
 		}
