@@ -132,7 +132,7 @@ func (m *Matcher) head(r Request) (Normalized, error) {
 	n := Normalized{
 		Method: strings.ToUpper(r.Method),
 		Path:   u.EscapedPath(),
-		Target: r.Header.Get(metering.HeaderTarget),
+		Target: metering.HeaderValue(r.Header, metering.HeaderTarget),
 	}
 	if u.RawQuery != "" {
 		n.Query = u.Query().Encode() // sorted by key

@@ -124,7 +124,7 @@ func signatureError(code, format string, args ...any) error {
 // checkSignature checks what AWS checks of a SigV4 request before it
 // compares signatures, with the errors AWS answers.
 func checkSignature(r *http.Request, intercepted bool, regions map[string]bool, now time.Time) error {
-	auth := r.Header.Get(metering.HeaderAuthorization)
+	auth := metering.HeaderValue(r.Header, metering.HeaderAuthorization)
 	if auth == "" {
 		return signatureError(metering.ErrMissingAuthenticationToken, "Missing Authentication Token")
 	}
@@ -143,7 +143,7 @@ func checkSignature(r *http.Request, intercepted bool, regions map[string]bool, 
 			return signatureError(metering.ErrInvalidSignature, "'%s' must be a 'SignedHeader' in the AWS Authorization.", h)
 		}
 	}
-	amzDate := r.Header.Get(metering.HeaderDate)
+	amzDate := metering.HeaderValue(r.Header, metering.HeaderDate)
 	t, err := parseAmzDate(amzDate)
 	if err != nil {
 		return signatureError(metering.ErrIncompleteSignature, "Authorization header requires existence of a valid 'X-Amz-Date' header, got '%s'.", amzDate)

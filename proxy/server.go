@@ -251,7 +251,7 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request, intercepted bool)
 // names a Metering operation with POST. The body is parsed later, once: by
 // the matcher in replay, by isJSONObject in record.
 func (s *Server) read(w http.ResponseWriter, r *http.Request, start time.Time) (*exchange, error) {
-	ex := &exchange{start: start, r: r, operation: r.Header.Get(metering.HeaderTarget)}
+	ex := &exchange{start: start, r: r, operation: metering.HeaderValue(r.Header, metering.HeaderTarget)}
 	if r.ContentLength > s.maxBody {
 		return ex, errTooLarge(s.maxBody)
 	}
@@ -268,7 +268,7 @@ func (s *Server) read(w http.ResponseWriter, r *http.Request, start time.Time) (
 		return ex, errUnknownOperation(ex.operation)
 	}
 	ex.operation = op
-	if ct := r.Header.Get("Content-Type"); ct != "" && ct != metering.ContentType {
+	if ct := metering.HeaderValue(r.Header, "Content-Type"); ct != "" && ct != metering.ContentType {
 		if mt, _, err := mime.ParseMediaType(ct); err != nil || mt != metering.ContentType {
 			// AWS answers a JSON 1.1 service's request of another media
 			// type as an operation it does not know.

@@ -51,6 +51,16 @@ const (
 	HeaderRequestID     = "X-Amzn-Requestid"
 )
 
+// HeaderValue returns the first value of header name in h, as h.Get(name)
+// does, for a name already in canonical form (the names above are): it
+// skips canonicalising name again, which Get does on every call.
+func HeaderValue(h map[string][]string, name string) string {
+	if v := h[name]; len(v) > 0 {
+		return v[0]
+	}
+	return ""
+}
+
 // Target returns the X-Amz-Target value of operation op.
 func Target(op string) string { return TargetPrefix + op }
 

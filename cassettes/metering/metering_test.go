@@ -1,6 +1,7 @@
 package metering
 
 import (
+	"net/http"
 	"strings"
 	"testing"
 )
@@ -111,5 +112,29 @@ func TestErrorShape(t *testing.T) {
 		if got := ErrorCode(in); got != want {
 			t.Errorf("ErrorCode(%q) = %q, want %q", in, got, want)
 		}
+	}
+}
+
+// TestHeaderValueIsGet: for the header names of this package, canonical as
+// they are, HeaderValue gives what http.Header.Get gives.
+func TestHeaderValueIsGet(t *testing.T) {
+	names := []string{HeaderTarget, HeaderDate, HeaderSecurityToken, HeaderContentSHA256, HeaderAuthorization,
+		HeaderErrorType, HeaderRequestID, "Content-Type"}
+	h := http.Header{}
+	h.Add("x-amz-target", "AWSMPMeteringService.MeterUsage")
+	h.Add("authorization", "first")
+	h.Add("Authorization", "second")
+	h["X-Amz-Date"] = []string{}
+	h.Add("content-type", ContentType)
+	for _, name := range names {
+		if c := http.CanonicalHeaderKey(name); c != name {
+			t.Errorf("%q is not canonical (%q): HeaderValue would miss it", name, c)
+		}
+		if got, want := HeaderValue(h, name), h.Get(name); got != want {
+			t.Errorf("HeaderValue(%q) = %q, Get gives %q", name, got, want)
+		}
+	}
+	if HeaderValue(h, HeaderAuthorization) != "first" {
+		t.Errorf("HeaderValue must give the first value")
 	}
 }
