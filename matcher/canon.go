@@ -31,6 +31,10 @@ type canon struct {
 	skip    int      // > 0 inside an ignored field: read, not written
 	seed    uint64   // hash of op
 	mem     []member
+	// field, when set, names a top-level member whose value the pass
+	// reports in got (see Index.MatchField).
+	field string
+	got   Field
 }
 
 // member is one written member of an object being canonicalised: its key
@@ -45,15 +49,27 @@ var canonPool = sync.Pool{New: func() any { return new(canon) }}
 // appendCanonical appends the canonical form of body to dst. ok is false
 // when the fast path gives up.
 func (m *Matcher) appendCanonical(dst []byte, op, body string) (out []byte, ok bool) {
+	out, _, ok = m.appendCanonicalField(dst, op, body, "")
+	return out, ok
+}
+
+// appendCanonicalField is appendCanonical that also reports the top-level
+// member field of the body, when field is not "".
+func (m *Matcher) appendCanonicalField(dst []byte, op, body, field string) (out []byte, f Field, ok bool) {
 	c := canonPool.Get().(*canon)
 	c.m, c.op, c.src, c.pos, c.out = m, op, body, 0, dst
 	c.path, c.hash, c.mem, c.skip = c.path[:0], c.hash[:0], c.mem[:0], 0
 	c.seed = hashSegment(hashSeed, op)
+	c.field, c.got = field, Field{}
 	ok = c.document()
-	out = c.out
-	c.m, c.src, c.out = nil, "", nil
+	out, f = c.out, c.got
+	c.m, c.src, c.out, c.field, c.got = nil, "", nil, "", Field{}
 	canonPool.Put(c)
-	return out, ok
+	f.Read = ok
+	if !ok {
+		f = Field{}
+	}
+	return out, f, ok
 }
 
 // Leaves calls fn with the path (as FieldPath names it) and the text of
@@ -400,6 +416,9 @@ func digits(s string, i int) int {
 // usage timestamp compared so, redacted as recording redacts, numbers in
 // one notation.
 func (c *canon) leaf(pi *pathInfo, v string, isString bool) bool {
+	if c.field != "" && len(c.path) == 1 && c.path[0] == c.field {
+		c.got = Field{Text: v, IsString: isString, Found: true}
+	}
 	if c.visit != nil {
 		c.visit(c.path, v, isString)
 		return true

@@ -147,12 +147,38 @@ var keyBuffers = sync.Pool{New: func() any { return new([]byte) }}
 // it, or a *Miss explaining why none does. The lookup key is built in a
 // pooled buffer: a request that matches allocates little.
 func (ix *Index) Match(r Request) (int, error) {
+	return ix.MatchChecked(r, "", nil)
+}
+
+// Field is what Index.MatchChecked reports of one top-level member of a
+// request body, read in the same pass over the body as the lookup key.
+type Field struct {
+	// Text is the value's text: a string's without quotes, a number's as
+	// written; of a repeated member, the last, which decoding keeps.
+	Text     string
+	IsString bool
+	Found    bool // the body has the member
+	// Read is false when the one-pass reader left the body to the general
+	// path (escapes, text outside ASCII, a compared key repeated): the
+	// other fields then say nothing, and the caller reads the body itself.
+	Read bool
+}
+
+// MatchChecked is Match for a caller that checks the top-level member
+// field of the request body, which the pass that builds the lookup key
+// reads on the way: check, when not nil, gets it once the key is built
+// and before a recording is taken. An error from check is returned as it
+// is, and nothing is taken.
+func (ix *Index) MatchChecked(r Request, field string, check func(Field) error) (int, error) {
 	n, err := ix.m.head(r)
 	if err != nil {
 		return -1, err
 	}
 	buf := keyBuffers.Get().(*[]byte)
-	key, err := ix.m.appendKey((*buf)[:0], &n, r.Body)
+	key, f, err := ix.m.appendKeyField((*buf)[:0], &n, r.Body, field)
+	if err == nil && check != nil {
+		err = check(f)
+	}
 	if err != nil {
 		keyBuffers.Put(buf)
 		return -1, err

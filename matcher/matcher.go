@@ -152,6 +152,13 @@ func (n *Normalized) bodyAt() int {
 // appendKey appends the lookup key of the request n heads, with body, to
 // dst: method, path, query and target, then the canonical body.
 func (m *Matcher) appendKey(dst []byte, n *Normalized, body []byte) ([]byte, error) {
+	key, _, err := m.appendKeyField(dst, n, body, "")
+	return key, err
+}
+
+// appendKeyField is appendKey that also reports the top-level member
+// field of the body, when field is not "" and the one-pass reader read it.
+func (m *Matcher) appendKeyField(dst []byte, n *Normalized, body []byte, field string) ([]byte, Field, error) {
 	dst = append(dst, n.Method...)
 	dst = append(dst, ' ')
 	dst = append(dst, n.Path...)
@@ -160,14 +167,14 @@ func (m *Matcher) appendKey(dst []byte, n *Normalized, body []byte) ([]byte, err
 	dst = append(dst, '\n')
 	dst = append(dst, n.Target...)
 	dst = append(dst, '\n')
-	if out, ok := m.appendCanonical(dst, n.Operation, string(body)); ok {
-		return out, nil
+	if out, f, ok := m.appendCanonicalField(dst, n.Operation, string(body), field); ok {
+		return out, f, nil
 	}
 	b, err := m.body(n.Operation, body)
 	if err != nil {
-		return nil, err
+		return nil, Field{}, err
 	}
-	return append(dst, b...), nil
+	return append(dst, b...), Field{}, nil
 }
 
 // body returns the canonical form of a JSON body: numbers in one notation,

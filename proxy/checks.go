@@ -66,13 +66,46 @@ func (c Checks) String() string {
 	return fmt.Sprintf("Checks(%d)", int(c))
 }
 
-// check makes the configured checks on an exchange.
-func (s *Server) check(ex *exchange, intercepted bool) error {
+// checkAndMatch makes the configured checks on an exchange, then matches
+// it. failed is a failed check: AWS refuses such a request before anything
+// else, and no recording is taken for it. Otherwise err is matching's. The
+// MeterUsage timestamp is read in the matcher's pass over the body, not in
+// one of its own.
+func (s *Server) checkAndMatch(ex *exchange, intercepted bool) (i int, failed, err error) {
 	now := ex.start
-	if !s.clockIsReal {
+	if s.checks != ChecksOff && !s.clockIsReal {
 		now = s.now()
 	}
-	return checkRequest(s.checks, ex.r, ex.operation, ex.body, intercepted, s.regions, now)
+	if s.checks&ChecksSignature != 0 {
+		if err := checkSignature(ex.r, intercepted, s.regions, now); err != nil {
+			return -1, err, nil
+		}
+	}
+	req := matcher.Request{Method: ex.r.Method, Parsed: ex.r.URL, Header: ex.r.Header, Body: ex.body}
+	if s.checks&ChecksMetering == 0 {
+		i, err = s.index.Match(req)
+		return i, nil, err
+	}
+	if ex.operation != metering.MeterUsage {
+		if err := checkMetering(ex.operation, ex.body, now); err != nil {
+			return -1, err, nil
+		}
+		i, err = s.index.Match(req)
+		return i, nil, err
+	}
+	i, err = s.index.MatchChecked(req, "Timestamp", func(ts matcher.Field) error {
+		switch {
+		case !ts.Read:
+			failed = checkMetering(ex.operation, ex.body, now)
+		case ts.Found && !ts.IsString:
+			failed = checkWindowText(ts.Text, now, metering.MeterUsageWindow)
+		}
+		return failed
+	})
+	if failed != nil {
+		return -1, failed, nil
+	}
+	return i, nil, err
 }
 
 // checkRequest makes checks c on a request of operation op. regions, when

@@ -175,10 +175,10 @@ func (k *keptResponses) set(hs []headerValues) *[]headerValues {
 
 // replay answers the exchange from the cassette.
 func (s *Server) replay(w http.ResponseWriter, ex *exchange, intercepted bool) outcome {
-	if err := s.check(ex, intercepted); err != nil {
-		return s.fail(w, err)
+	i, failed, err := s.checkAndMatch(ex, intercepted)
+	if failed != nil {
+		return s.fail(w, failed)
 	}
-	i, err := s.index.Match(matcher.Request{Method: ex.r.Method, Parsed: ex.r.URL, Header: ex.r.Header, Body: ex.body})
 	if err != nil {
 		if errors.Is(err, matcher.ErrBody) {
 			return s.fail(w, errNotJSON)

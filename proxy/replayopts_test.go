@@ -222,6 +222,10 @@ func TestAWSChecks(t *testing.T) {
 		{"no date", metering.MeterUsage, meter(now), good, "", 403, metering.ErrIncompleteSignature},
 		{"usage too old", metering.MeterUsage, meter(now.Add(-7 * time.Hour)), good, date, 400, metering.ErrTimestampOutOfBounds},
 		{"usage from the future", metering.MeterUsage, meter(now.Add(time.Hour)), good, date, 400, metering.ErrTimestampOutOfBounds},
+		// Bodies the matcher's one pass leaves to decoding are checked too.
+		{"usage too old, escaped text", metering.MeterUsage, strings.Replace(meter(now.Add(-7*time.Hour)), `"ProductCode"`, `"Product\u0043ode"`, 1), good, date, 400, metering.ErrTimestampOutOfBounds},
+		{"usage too old, last of two", metering.MeterUsage, strings.Replace(meter(now.Add(-7*time.Hour)), "{", fmt.Sprintf(`{"Timestamp":%d,`, now.Unix()), 1), good, date, 400, metering.ErrTimestampOutOfBounds},
+		{"usage in time, last of two", metering.MeterUsage, strings.Replace(meter(now), "{", fmt.Sprintf(`{"Timestamp":%d,`, now.Add(-7*time.Hour).Unix()), 1), good, date, 200, ""},
 		{"26 records", metering.BatchMeterUsage, `{"UsageRecords":[` + strings.Join(records, ",") + `]}`, good, date, 400, metering.ErrValidation},
 	}
 	for _, tt := range tests {
@@ -231,6 +235,18 @@ func TestAWSChecks(t *testing.T) {
 				t.Fatalf("status %d code %q, want %d %q", status, code, tt.status, tt.code)
 			}
 		})
+	}
+	// A refused request takes no recording: with each served once, the
+	// demo's MeterUsage is still there after one.
+	_, once := startReplayWith(t, "../cassettes/demo.yaml", proxy.Config{Checks: proxy.ChecksAll, Once: true})
+	for _, want := range []int{400, 200, 404} {
+		ts := now
+		if want == 400 {
+			ts = now.Add(-7 * time.Hour)
+		}
+		if status, code := rawCall(t, once.URL, metering.MeterUsage, meter(ts), good, date); status != want {
+			t.Fatalf("once: %d %q, want %d", status, code, want)
+		}
 	}
 	// Off: the same bad request reaches matching.
 	_, off := startReplayWith(t, "../cassettes/demo.yaml", proxy.Config{})
