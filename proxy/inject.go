@@ -8,7 +8,6 @@ import (
 	"log/slog"
 	"math"
 	mrand "math/rand/v2"
-	"net"
 	"net/http"
 	"strconv"
 	"strings"
@@ -310,9 +309,10 @@ func dropConnection(w http.ResponseWriter) {
 		// which the client sees as a broken stream.
 		panic(http.ErrAbortHandler)
 	}
-	if tc, ok := conn.(*net.TCPConn); ok {
-		// A failure only turns the reset into an orderly close, which the
-		// client sees as a dropped connection all the same.
+	if tc, ok := conn.(interface{ SetLinger(sec int) error }); ok {
+		// A *net.TCPConn, or a listener's wrapper of one. A failure only
+		// turns the reset into an orderly close, which the client sees as
+		// a dropped connection all the same.
 		_ = tc.SetLinger(0)
 	}
 	conn.Close() // nothing more is sent on it; a close error changes nothing
