@@ -32,7 +32,7 @@ type canon struct {
 	seed    uint64   // hash of op
 	mem     []member
 	// field, when set, names a top-level member whose value the pass
-	// reports in got (see Index.MatchField).
+	// reports in got (see Index.MatchChecked).
 	field string
 	got   Field
 }
