@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unsafe"
 
 	"github.com/metervcr/metervcr/cassettes"
 	"github.com/metervcr/metervcr/cassettes/metering"
@@ -15,17 +16,26 @@ import (
 )
 
 // response is a recorded response ready to serve: its headers are built
-// once at load, not per request.
+// once at load, not per request. It is one cache line, and its request id's
+// bytes sit just before its body's, so that serving a response of a large
+// cassette touches little memory.
 type response struct {
-	status int
+	// reqID is the recorded X-Amzn-Requestid when it has one value, as
+	// the header's values; its bytes are in the body block, just before
+	// body.
+	reqID [1]string
+	body  []byte
 	// shared are the headers many responses have alike (content type,
-	// error type, length), kept once for all of them.
+	// error type, length), kept once for all of them; a request id of
+	// several values is among them.
 	shared  *[]headerValues
-	reqID   []string // X-Amzn-Requestid, nil when not recorded
-	body    []byte
 	latency time.Duration // recorded upstream latency
-	plan    any           // how to echo the live request, nil when not needed
+	status  int32
+	hasID   bool // reqID holds the request id
 }
+
+// A response fills one cache line.
+var _ [0]struct{} = [unsafe.Sizeof(response{}) - 64]struct{}{}
 
 // headerValues is one header of a prepared response.
 type headerValues struct {
@@ -95,22 +105,29 @@ func (s *Server) addRecorded(in *cassettes.Interaction) error {
 			s.regions[region] = true
 		}
 	}
-	resp := response{status: in.Response.Code, body: s.kept.bytes(in.Response.Body), latency: in.Response.Duration}
+	resp := response{status: int32(in.Response.Code), latency: in.Response.Duration}
 	var shared []headerValues
+	var id string
 	for _, k := range keptHeaders {
 		v := in.Response.Headers.Values(k)
 		switch {
 		case len(v) == 0:
-		case k == metering.HeaderRequestID:
-			resp.reqID = s.kept.values(v)
+		case k == metering.HeaderRequestID && len(v) == 1:
+			resp.hasID, id = true, v[0]
 		default:
 			shared = append(shared, headerValues{http.CanonicalHeaderKey(k), v})
 		}
 	}
+	resp.reqID[0], resp.body = s.kept.texts(id, in.Response.Body)
 	shared = append(shared, headerValues{"Content-Length", []string{strconv.Itoa(len(resp.body))}})
 	resp.shared = s.kept.set(shared)
 	if rw := rewrites[s.index.Recorded(i).Operation]; rw != nil {
-		resp.plan = rw.prepare(in)
+		if plan := rw.prepare(in); plan != nil {
+			if s.plans == nil {
+				s.plans = map[int]any{}
+			}
+			s.plans[i] = plan
+		}
 	}
 	s.responses = append(s.responses, resp)
 	return nil
@@ -122,34 +139,23 @@ func (s *Server) addRecorded(in *cassettes.Interaction) error {
 // that many responses share are kept once.
 type keptResponses struct {
 	body []byte
-	vals []string
 	sets map[string]*[]headerValues
 }
 
-// Block sizes, in elements.
-const (
-	keptBodyBlock   = 1 << 20
-	keptValuesBlock = 1 << 12
-)
+// keptBodyBlock is the size of a body block, in bytes.
+const keptBodyBlock = 1 << 20
 
-// bytes returns a copy of s in the current body block.
-func (k *keptResponses) bytes(s string) []byte {
-	if cap(k.body)-len(k.body) < len(s) {
-		k.body = make([]byte, 0, max(keptBodyBlock, len(s)))
+// texts copies id then body, next to each other, into the current body
+// block. The bytes of the returned string are never written again.
+func (k *keptResponses) texts(id, body string) (string, []byte) {
+	if cap(k.body)-len(k.body) < len(id)+len(body) {
+		k.body = make([]byte, 0, max(keptBodyBlock, len(id)+len(body)))
 	}
 	start := len(k.body)
-	k.body = append(k.body, s...)
-	return k.body[start:len(k.body):len(k.body)]
-}
-
-// values returns a copy of v in the current values block.
-func (k *keptResponses) values(v []string) []string {
-	if cap(k.vals)-len(k.vals) < len(v) {
-		k.vals = make([]string, 0, max(keptValuesBlock, len(v)))
-	}
-	start := len(k.vals)
-	k.vals = append(k.vals, v...)
-	return k.vals[start:len(k.vals):len(k.vals)]
+	k.body = append(k.body, id...)
+	mid := len(k.body)
+	k.body = append(k.body, body...)
+	return unsafe.String(unsafe.SliceData(k.body[start:]), len(id)), k.body[mid:len(k.body):len(k.body)]
 }
 
 // set returns the header set equal to hs, kept once.
@@ -209,15 +215,15 @@ func (s *Server) replay(w http.ResponseWriter, ex *exchange, intercepted bool) o
 	for _, hv := range *resp.shared {
 		h[hv.name] = hv.values
 	}
-	if resp.reqID != nil {
-		h[metering.HeaderRequestID] = resp.reqID
+	if resp.hasID {
+		h[metering.HeaderRequestID] = resp.reqID[:]
 	}
 	if len(body) != len(resp.body) {
 		h.Set("Content-Length", strconv.Itoa(len(body)))
 	}
-	w.WriteHeader(resp.status)
+	w.WriteHeader(int(resp.status))
 	w.Write(body) // a failed write means the client left
-	return outcome{action: "match", status: resp.status, index: i}
+	return outcome{action: "match", status: int(resp.status), index: i}
 }
 
 // Summary describes a replay run: requests that missed and recorded

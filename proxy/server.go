@@ -48,6 +48,7 @@ type Server struct {
 	index           *matcher.Index
 	responses       []response
 	kept            keptResponses // the blocks responses point into
+	plans           map[int]any   // how to echo the live request into response i, when needed
 	checks          Checks
 	regions         map[string]bool // regions the cassette was recorded in
 	recordMissing   bool
