@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"hash/maphash"
 	"runtime"
-	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -12,6 +11,7 @@ import (
 
 	"github.com/metervcr/metervcr/cassettes"
 	"github.com/metervcr/metervcr/cassettes/metering"
+	"github.com/metervcr/metervcr/internal/hugepage"
 )
 
 // Index finds recorded interactions by lookup key in constant time,
@@ -78,7 +78,7 @@ func NewIndex(m *Matcher, interactions []*cassettes.Interaction) (*Index, error)
 		}()
 	}
 	wg.Wait()
-	ix.entries = slices.Grow(ix.entries, len(interactions))
+	ix.entries = hugepage.Grow(ix.entries, len(interactions))
 	for i, err := range errs {
 		if err != nil {
 			return nil, fmt.Errorf("interaction %d: %w", i, err)
@@ -126,6 +126,7 @@ func (ix *Index) add(key string) { ix.addHashed(key, hash(ix, key)) }
 // addHashed indexes key, whose hash is h, as the next interaction.
 func (ix *Index) addHashed(key string, h uint32) {
 	i := int32(len(ix.entries))
+	ix.entries = hugepage.Grow(ix.entries, 1)
 	ix.entries = append(ix.entries, entry{key: ix.text.add(key), next: -1, last: i})
 	ix.entries[i].cursor.Store(i)
 	if at := slotOf(ix, key, h); at >= 0 {
@@ -149,7 +150,7 @@ func (ix *Index) addHashed(key string, h uint32) {
 // grow doubles the table and places its keys again.
 func (ix *Index) grow() {
 	old := ix.table
-	ix.table = make([]slot, max(16, 2*len(old)))
+	ix.table = hugepage.Make[slot](max(16, 2*len(old)))
 	mask := len(ix.table) - 1
 	for _, s := range old {
 		if s.first == 0 {
@@ -294,30 +295,36 @@ func (ix *Index) Recorded(i int) Normalized {
 }
 
 // textArena keeps many strings in a few large blocks, which hold no
-// pointers for the garbage collector to trace.
+// pointers for the garbage collector to trace. Blocks grow with the arena
+// up to a size where huge pages back them.
 type textArena struct {
 	blocks []string
-	block  strings.Builder // the block being filled: the last of blocks
+	block  []byte // the block being filled: the bytes of the last of blocks
+	full   int    // bytes in the blocks before it
 }
 
 // textRef is where textArena keeps a string.
 type textRef struct{ block, start, end uint32 }
 
-const textBlock = 1 << 20
+// The smallest and largest sizes of a text block.
+const (
+	textBlock    = 1 << 20
+	maxTextBlock = 8 << 20
+)
 
 // add copies s into the arena.
 func (a *textArena) add(s string) textRef {
-	if len(a.blocks) == 0 || a.block.Cap()-a.block.Len() < len(s) {
+	if len(a.blocks) == 0 || cap(a.block)-len(a.block) < len(s) {
 		// Start a new block; the full one stays as it is.
-		a.block = strings.Builder{}
-		a.block.Grow(max(textBlock, len(s)))
+		a.full += len(a.block)
+		a.block = hugepage.Make[byte](max(min(max(textBlock, a.full), maxTextBlock), len(s)))[:0]
 		a.blocks = append(a.blocks, "")
 	}
-	start := a.block.Len()
-	a.block.WriteString(s)
-	last := len(a.blocks) - 1
-	a.blocks[last] = a.block.String() // the same bytes, now longer
-	return textRef{uint32(last), uint32(start), uint32(a.block.Len())}
+	start := len(a.block)
+	a.block = append(a.block, s...)
+	// The same bytes, now longer: bytes once added are never written again.
+	a.blocks[len(a.blocks)-1] = unsafe.String(unsafe.SliceData(a.block), len(a.block))
+	return textRef{uint32(len(a.blocks) - 1), uint32(start), uint32(len(a.block))}
 }
 
 // get returns the string at r.

@@ -12,6 +12,7 @@ import (
 
 	"github.com/metervcr/metervcr/cassettes"
 	"github.com/metervcr/metervcr/cassettes/metering"
+	"github.com/metervcr/metervcr/internal/hugepage"
 	"github.com/metervcr/metervcr/matcher"
 )
 
@@ -66,7 +67,7 @@ func (s *Server) initReplay(cfg Config) error {
 	s.checks, s.recordedLatency = cfg.Checks, cfg.RecordedLatency
 	s.regions = map[string]bool{}
 	if cfg.Interactions != nil {
-		s.responses = make([]response, 0, len(cfg.Interactions))
+		s.responses = hugepage.Grow[response](nil, len(cfg.Interactions))
 		for _, in := range cfg.Interactions {
 			if err := s.addRecorded(in); err != nil {
 				return err
@@ -129,7 +130,7 @@ func (s *Server) addRecorded(in *cassettes.Interaction) error {
 			s.plans[i] = plan
 		}
 	}
-	s.responses = append(s.responses, resp)
+	s.responses = append(hugepage.Grow(s.responses, 1), resp)
 	return nil
 }
 
@@ -138,18 +139,24 @@ func (s *Server) addRecorded(in *cassettes.Interaction) error {
 // has little to trace in a large cassette while replay serves. Header sets
 // that many responses share are kept once.
 type keptResponses struct {
-	body []byte
+	body []byte // the body block being filled
+	full int    // bytes in the body blocks before it
 	sets map[string]*[]headerValues
 }
 
-// keptBodyBlock is the size of a body block, in bytes.
-const keptBodyBlock = 1 << 20
+// The smallest and largest sizes of a body block, in bytes: blocks grow
+// with the cassette up to a size where huge pages back them.
+const (
+	keptBodyBlock    = 1 << 20
+	maxKeptBodyBlock = 8 << 20
+)
 
 // texts copies id then body, next to each other, into the current body
 // block. The bytes of the returned string are never written again.
 func (k *keptResponses) texts(id, body string) (string, []byte) {
 	if cap(k.body)-len(k.body) < len(id)+len(body) {
-		k.body = make([]byte, 0, max(keptBodyBlock, len(id)+len(body)))
+		k.full += len(k.body)
+		k.body = hugepage.Make[byte](max(min(max(keptBodyBlock, k.full), maxKeptBodyBlock), len(id)+len(body)))[:0]
 	}
 	start := len(k.body)
 	k.body = append(k.body, id...)
