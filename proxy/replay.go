@@ -24,15 +24,17 @@ type response struct {
 	// reqID is the recorded X-Amzn-Requestid when it has one value, as
 	// the header's values; its bytes are in the body block, just before
 	// body.
-	reqID [1]string
-	body  []byte
-	// shared are the headers many responses have alike (content type,
-	// error type, length), kept once for all of them; a request id of
-	// several values is among them.
-	shared  *[]headerValues
+	reqID   [1]string
+	body    []byte
 	latency time.Duration // recorded upstream latency
-	status  int32
-	hasID   bool // reqID holds the request id
+	// shared numbers the set of headers many responses have alike
+	// (content type, error type, length) in keptResponses.shared; a
+	// request id of several values is among them. A number rather than a
+	// pointer leaves the garbage collector one pointer fewer to trace per
+	// response.
+	shared int32
+	status int32
+	hasID  bool // reqID holds the request id
 }
 
 // A response fills one cache line.
@@ -139,9 +141,10 @@ func (s *Server) addRecorded(in *cassettes.Interaction) error {
 // has little to trace in a large cassette while replay serves. Header sets
 // that many responses share are kept once.
 type keptResponses struct {
-	body []byte // the body block being filled
-	full int    // bytes in the body blocks before it
-	sets map[string]*[]headerValues
+	body   []byte // the body block being filled
+	full   int    // bytes in the body blocks before it
+	shared [][]headerValues
+	sets   map[string]int32 // number in shared of each header set
 }
 
 // The smallest and largest sizes of a body block, in bytes: blocks grow
@@ -165,8 +168,8 @@ func (k *keptResponses) texts(id, body string) (string, []byte) {
 	return unsafe.String(unsafe.SliceData(k.body[start:]), len(id)), k.body[mid:len(k.body):len(k.body)]
 }
 
-// set returns the header set equal to hs, kept once.
-func (k *keptResponses) set(hs []headerValues) *[]headerValues {
+// set returns the number of the header set equal to hs, kept once.
+func (k *keptResponses) set(hs []headerValues) int32 {
 	var id strings.Builder
 	for _, h := range hs {
 		id.WriteString(h.name)
@@ -176,14 +179,16 @@ func (k *keptResponses) set(hs []headerValues) *[]headerValues {
 		}
 		id.WriteByte('\n')
 	}
-	if set, ok := k.sets[id.String()]; ok {
-		return set
+	if n, ok := k.sets[id.String()]; ok {
+		return n
 	}
 	if k.sets == nil {
-		k.sets = map[string]*[]headerValues{}
+		k.sets = map[string]int32{}
 	}
-	k.sets[id.String()] = &hs
-	return &hs
+	n := int32(len(k.shared))
+	k.sets[id.String()] = n
+	k.shared = append(k.shared, hs)
+	return n
 }
 
 // replay answers the exchange from the cassette.
@@ -219,7 +224,7 @@ func (s *Server) replay(w http.ResponseWriter, ex *exchange, intercepted bool) o
 	}
 	body := s.echo(i, ex.operation, ex.body)
 	h := w.Header()
-	for _, hv := range *resp.shared {
+	for _, hv := range s.kept.shared[resp.shared] {
 		h[hv.name] = hv.values
 	}
 	if resp.hasID {
