@@ -3,8 +3,10 @@ package matcher
 import (
 	"fmt"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
+	"unsafe"
 )
 
 // served takes n recordings of key and returns what was served, -1 for a
@@ -38,9 +40,9 @@ func TestIndexKeysSharingAHash(t *testing.T) {
 		const keys = 40 // grows the table a few times
 		for round := range 3 {
 			for k := range keys {
-				ix.addHashed(fmt.Sprintf("key %d", k), hashOf(k))
+				ix.addHashed(fmt.Sprintf("key %d", k), "", hashOf(k))
 				if round == 0 && k == 0 {
-					ix.addHashed("key 0", hashOf(0)) // a key's recordings need not be adjacent
+					ix.addHashed("key 0", "", hashOf(0)) // a key's recordings need not be adjacent
 				}
 			}
 		}
@@ -155,18 +157,25 @@ func TestIndexManyKeys(t *testing.T) {
 func TestTextArenaKeepsStringsAcrossBlocks(t *testing.T) {
 	var a textArena
 	var refs []textRef
-	var want []string
+	var want, extras, wantExtras []string
 	for i := range 3000 {
 		s := string(rune('a'+i%26)) + string(make([]byte, i%1500))
+		extra := fmt.Sprint(i) + strings.Repeat("x", i%700)
 		want = append(want, s)
-		refs = append(refs, a.add(s))
+		wantExtras = append(wantExtras, extra)
+		ref, kept := a.add(s, extra)
+		refs = append(refs, ref)
+		extras = append(extras, kept)
 	}
 	if len(a.blocks) < 2 {
 		t.Fatalf("%d blocks; the test needs several", len(a.blocks))
 	}
 	for i, r := range refs {
-		if a.get(r) != want[i] {
+		if a.get(r) != want[i] || extras[i] != wantExtras[i] {
 			t.Fatalf("string %d changed", i)
+		}
+		if extras[i] != "" && unsafe.StringData(extras[i]) != unsafe.StringData(a.blocks[r.block][r.end:]) {
+			t.Fatalf("extra %d is not next to its string", i)
 		}
 	}
 }

@@ -22,10 +22,10 @@ import (
 // cassette touches little memory.
 type response struct {
 	// reqID is the recorded X-Amzn-Requestid when it has one value, as
-	// the header's values; its bytes are in the body block, just before
-	// body.
+	// the header's values; its bytes are in the index's text, just before
+	// body's.
 	reqID   [1]string
-	body    []byte
+	body    []byte        // read only
 	latency time.Duration // recorded upstream latency
 	// shared numbers the set of headers many responses have alike
 	// (content type, error type, length) in keptResponses.shared; a
@@ -99,15 +99,6 @@ func (s *Server) initReplay(cfg Config) error {
 // Only the lookup key and the prepared response are kept, not the
 // interaction.
 func (s *Server) addRecorded(in *cassettes.Interaction) error {
-	if err := s.index.Add(in); err != nil {
-		return err
-	}
-	i := len(s.responses)
-	if u, err := url.Parse(in.Request.URL); err == nil {
-		if region, ok := metering.ParseHost(u.Host); ok {
-			s.regions[region] = true
-		}
-	}
 	resp := response{status: int32(in.Response.Code), latency: in.Response.Duration}
 	var shared []headerValues
 	var id string
@@ -121,7 +112,19 @@ func (s *Server) addRecorded(in *cassettes.Interaction) error {
 			shared = append(shared, headerValues{http.CanonicalHeaderKey(k), v})
 		}
 	}
-	resp.reqID[0], resp.body = s.kept.texts(id, in.Response.Body)
+	// The request id and body are kept just after the lookup key, which a
+	// hit has just compared: serving them reads memory already at hand.
+	kept, err := s.index.AddWith(in, id+in.Response.Body)
+	if err != nil {
+		return err
+	}
+	resp.reqID[0], resp.body = kept[:len(id)], readOnlyBytes(kept[len(id):])
+	i := len(s.responses)
+	if u, err := url.Parse(in.Request.URL); err == nil {
+		if region, ok := metering.ParseHost(u.Host); ok {
+			s.regions[region] = true
+		}
+	}
 	shared = append(shared, headerValues{"Content-Length", []string{strconv.Itoa(len(resp.body))}})
 	resp.shared = s.kept.set(shared)
 	if rw := rewrites[s.index.Recorded(i).Operation]; rw != nil {
@@ -136,36 +139,19 @@ func (s *Server) addRecorded(in *cassettes.Interaction) error {
 	return nil
 }
 
-// keptResponses holds the parts of prepared responses in a few large
-// blocks instead of objects per interaction, so that the garbage collector
-// has little to trace in a large cassette while replay serves. Header sets
-// that many responses share are kept once.
+// keptResponses holds the header sets that many prepared responses share,
+// each kept once.
 type keptResponses struct {
-	body   []byte // the body block being filled
-	full   int    // bytes in the body blocks before it
 	shared [][]headerValues
 	sets   map[string]int32 // number in shared of each header set
 }
 
-// The smallest and largest sizes of a body block, in bytes: blocks grow
-// with the cassette up to a size where huge pages back them.
-const (
-	keptBodyBlock    = 1 << 20
-	maxKeptBodyBlock = 8 << 20
-)
-
-// texts copies id then body, next to each other, into the current body
-// block. The bytes of the returned string are never written again.
-func (k *keptResponses) texts(id, body string) (string, []byte) {
-	if cap(k.body)-len(k.body) < len(id)+len(body) {
-		k.full += len(k.body)
-		k.body = hugepage.Make[byte](max(min(max(keptBodyBlock, k.full), maxKeptBodyBlock), len(id)+len(body)))[:0]
+// readOnlyBytes returns the bytes of s, which must never be written.
+func readOnlyBytes(s string) []byte {
+	if s == "" {
+		return nil
 	}
-	start := len(k.body)
-	k.body = append(k.body, id...)
-	mid := len(k.body)
-	k.body = append(k.body, body...)
-	return unsafe.String(unsafe.SliceData(k.body[start:]), len(id)), k.body[mid:len(k.body):len(k.body)]
+	return unsafe.Slice(unsafe.StringData(s), len(s))
 }
 
 // set returns the number of the header set equal to hs, kept once.
