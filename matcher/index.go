@@ -7,9 +7,11 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"unsafe"
 
 	"github.com/metervcr/metervcr/cassettes"
 	"github.com/metervcr/metervcr/cassettes/metering"
+	"github.com/metervcr/metervcr/internal/hugepage"
 )
 
 // Index finds recorded interactions by lookup key in constant time,
@@ -20,25 +22,42 @@ import (
 // Its memory is a few large blocks rather than objects per interaction:
 // the keys live in shared text blocks and the bookkeeping in flat arrays,
 // so that a cassette of 100,000 interactions gives the garbage collector
-// little to trace while replay serves.
+// little to trace while replay serves. A hit reads one slot of table, one
+// or two entries and the key's text, so that a large cassette costs few
+// cache and TLB misses per request.
 type Index struct {
 	// Once makes each recording serve at most one request: once a key's
 	// recordings are used up, Lookup misses. Set it before the first Lookup.
 	Once bool
 
-	m     *Matcher
-	text  textArena
-	keys  []textRef        // per interaction: its lookup key
-	seed  maphash.Seed     // of the hashes of keys
-	heads map[uint64]int32 // hash of a key → first interaction with the first key of that hash
-	// Per interaction; others, last and cursor are read on first
-	// interactions of a key only.
-	others []int32        // first interaction of the next key with the same hash, -1 for none
-	next   []int32        // next interaction with the same key, -1 for none
-	last   []int32        // last interaction with the same key
-	cursor []atomic.Int32 // interaction to serve next, -1 when used up (Once)
-	used   []atomic.Bool
+	m       *Matcher
+	text    textArena
+	seed    maphash.Seed // of the hashes of keys
+	table   []slot       // open addressing, linear probing; a power of two long, at most half full
+	keys    int          // distinct keys: the slots in use
+	entries []entry      // per interaction
 }
+
+// slot is a place in Index.table for one distinct key.
+type slot struct {
+	hash  uint32 // the key's hash; its low bits are the slot's home
+	first int32  // first interaction with the key, plus one; 0 for an empty slot
+}
+
+// entry is the bookkeeping of one interaction, all in one 32-byte record
+// so that a hit reads one cache line for it.
+type entry struct {
+	key  textRef
+	next int32 // next interaction with the same key, -1 for none
+	// On a key's first interaction only:
+	last   int32        // last interaction with the key
+	cursor atomic.Int32 // interaction to serve next, -1 when used up (Once)
+	used   atomic.Uint32
+	_      [4]byte
+}
+
+// The size of entry is a divisor of a cache line: no entry straddles two.
+var _ [0]struct{} = [unsafe.Sizeof(entry{}) - 32]struct{}{}
 
 // NewIndex normalises every recorded request of interactions.
 func NewIndex(m *Matcher, interactions []*cassettes.Interaction) (*Index, error) {
@@ -59,6 +78,7 @@ func NewIndex(m *Matcher, interactions []*cassettes.Interaction) (*Index, error)
 		}()
 	}
 	wg.Wait()
+	ix.entries = hugepage.Grow(ix.entries, len(interactions))
 	for i, err := range errs {
 		if err != nil {
 			return nil, fmt.Errorf("interaction %d: %w", i, err)
@@ -71,7 +91,7 @@ func NewIndex(m *Matcher, interactions []*cassettes.Interaction) (*Index, error)
 // NewEmptyIndex returns an index of no interactions, to fill with Add as a
 // cassette is read.
 func NewEmptyIndex(m *Matcher) *Index {
-	return &Index{m: m, heads: map[uint64]int32{}, seed: maphash.MakeSeed()}
+	return &Index{m: m, seed: maphash.MakeSeed()}
 }
 
 // Add normalises the request of in and indexes it as the next interaction.
@@ -79,56 +99,114 @@ func NewEmptyIndex(m *Matcher) *Index {
 func (ix *Index) Add(in *cassettes.Interaction) error {
 	n, err := ix.m.Normalize(recordedRequest(in))
 	if err != nil {
-		return fmt.Errorf("interaction %d: %w", len(ix.keys), err)
+		return fmt.Errorf("interaction %d: %w", len(ix.entries), err)
 	}
 	ix.add(n.Key)
 	return nil
+}
+
+// AddWith is Add, and keeps a copy of extra just after the interaction's
+// key, which a hit on the interaction has just read: reading the copy
+// after a hit costs few cache or TLB misses. The copy lives as long as the
+// index.
+func (ix *Index) AddWith(in *cassettes.Interaction, extra string) (string, error) {
+	n, err := ix.m.Normalize(recordedRequest(in))
+	if err != nil {
+		return "", fmt.Errorf("interaction %d: %w", len(ix.entries), err)
+	}
+	return ix.addHashed(n.Key, extra, hash(ix, n.Key)), nil
 }
 
 func recordedRequest(in *cassettes.Interaction) Request {
 	return Request{Method: in.Request.Method, URL: in.Request.URL, Header: in.Request.Headers, Body: []byte(in.Request.Body)}
 }
 
-func (ix *Index) add(key string) {
-	i := int32(len(ix.keys))
-	ix.keys = append(ix.keys, ix.text.add(key))
-	ix.others = append(ix.others, -1)
-	ix.next = append(ix.next, -1)
-	ix.last = append(ix.last, i)
-	ix.cursor = append(ix.cursor, atomic.Int32{})
-	ix.cursor[i].Store(i)
-	ix.used = append(ix.used, atomic.Bool{})
-	h := maphash.String(ix.seed, key)
-	head, ok := ix.heads[h]
-	if !ok {
-		ix.heads[h] = i
-		return
+// hash returns the hash of a key, 32 bits of it.
+func hash[K string | []byte](ix *Index, key K) uint32 {
+	var h uint64
+	switch k := any(key).(type) {
+	case string:
+		h = maphash.String(ix.seed, k)
+	case []byte:
+		h = maphash.Bytes(ix.seed, k)
 	}
-	for ix.text.get(ix.keys[head]) != key {
-		if ix.others[head] < 0 {
-			ix.others[head] = i // a new key with the same hash
-			return
+	return uint32(h ^ h>>32)
+}
+
+func (ix *Index) add(key string) { ix.addHashed(key, "", hash(ix, key)) }
+
+// addHashed indexes key, whose hash is h, as the next interaction, and
+// returns the copy of extra kept after it.
+func (ix *Index) addHashed(key, extra string, h uint32) string {
+	i := int32(len(ix.entries))
+	ref, kept := ix.text.add(key, extra)
+	ix.entries = hugepage.Grow(ix.entries, 1)
+	ix.entries = append(ix.entries, entry{key: ref, next: -1, last: i})
+	ix.entries[i].cursor.Store(i)
+	if at := slotOf(ix, key, h); at >= 0 {
+		head := &ix.entries[ix.table[at].first-1]
+		ix.entries[head.last].next = i
+		head.last = i
+		return kept
+	}
+	if 2*(ix.keys+1) > len(ix.table) {
+		ix.grow()
+	}
+	mask := len(ix.table) - 1
+	at := int(h) & mask
+	for ix.table[at].first != 0 {
+		at = (at + 1) & mask
+	}
+	ix.table[at] = slot{hash: h, first: i + 1}
+	ix.keys++
+	return kept
+}
+
+// grow doubles the table and places its keys again.
+func (ix *Index) grow() {
+	old := ix.table
+	ix.table = hugepage.Make[slot](max(16, 2*len(old)))
+	mask := len(ix.table) - 1
+	for _, s := range old {
+		if s.first == 0 {
+			continue
 		}
-		head = ix.others[head]
+		at := int(s.hash) & mask
+		for ix.table[at].first != 0 {
+			at = (at + 1) & mask
+		}
+		ix.table[at] = s
 	}
-	ix.next[ix.last[head]] = i
-	ix.last[head] = i
+}
+
+// slotOf returns the place in ix's table of key, whose hash is h, or -1.
+func slotOf[K string | []byte](ix *Index, key K, h uint32) int {
+	if len(ix.table) == 0 {
+		return -1
+	}
+	mask := len(ix.table) - 1
+	for at := int(h) & mask; ; at = (at + 1) & mask {
+		s := ix.table[at]
+		if s.first == 0 {
+			return -1
+		}
+		if s.hash == h && ix.text.get(ix.entries[s.first-1].key) == string(key) {
+			return at
+		}
+	}
 }
 
 // find returns the first interaction with key.
 func (ix *Index) find(key []byte) (int32, bool) {
-	head, ok := ix.heads[maphash.Bytes(ix.seed, key)]
-	for ok && head >= 0 {
-		if ix.text.get(ix.keys[head]) == string(key) {
-			return head, true
-		}
-		head = ix.others[head]
+	at := slotOf(ix, key, hash(ix, key))
+	if at < 0 {
+		return -1, false
 	}
-	return -1, false
+	return ix.table[at].first - 1, true
 }
 
 // Len returns the number of recorded interactions.
-func (ix *Index) Len() int { return len(ix.keys) }
+func (ix *Index) Len() int { return len(ix.entries) }
 
 // Lookup returns the index of the interaction that answers n, or a *Miss
 // explaining why none does.
@@ -200,14 +278,14 @@ func (ix *Index) MatchChecked(r Request, field string, check func(Field) error) 
 // take serves the next recording of the key whose first interaction is
 // head, if any is left.
 func (ix *Index) take(head int32) (int, bool) {
-	c := &ix.cursor[head]
+	c := &ix.entries[head].cursor
 	for {
 		cur := c.Load()
 		if cur < 0 {
 			return -1, false
 		}
-		next := ix.next[cur]
-		switch {
+		e := &ix.entries[cur]
+		switch next := e.next; {
 		case next >= 0:
 			if !c.CompareAndSwap(cur, next) {
 				continue
@@ -217,7 +295,9 @@ func (ix *Index) take(head int32) (int, bool) {
 				continue
 			}
 		} // else the last recording keeps being served
-		ix.used[cur].Store(true)
+		if e.used.Load() == 0 { // read first: a served entry's line stays clean
+			e.used.Store(1)
+		}
 		return int(cur), true
 	}
 }
@@ -234,8 +314,8 @@ func (ix *Index) miss(n Normalized) *Miss {
 // Unused returns the indexes of recorded interactions never served.
 func (ix *Index) Unused() []int {
 	var out []int
-	for i := range ix.used {
-		if !ix.used[i].Load() {
+	for i := range ix.entries {
+		if ix.entries[i].used.Load() == 0 {
 			out = append(out, i)
 		}
 	}
@@ -245,7 +325,7 @@ func (ix *Index) Unused() []int {
 // Recorded returns the normalised form of interaction i, read back from
 // its key.
 func (ix *Index) Recorded(i int) Normalized {
-	k := ix.text.get(ix.keys[i])
+	k := ix.text.get(ix.entries[i].key)
 	n := Normalized{Key: k}
 	n.Method, k, _ = strings.Cut(k, " ")
 	n.Path, k, _ = strings.Cut(k, "?")
@@ -256,30 +336,41 @@ func (ix *Index) Recorded(i int) Normalized {
 }
 
 // textArena keeps many strings in a few large blocks, which hold no
-// pointers for the garbage collector to trace.
+// pointers for the garbage collector to trace. Blocks grow with the arena
+// up to a size where huge pages back them.
 type textArena struct {
 	blocks []string
-	block  strings.Builder // the block being filled: the last of blocks
+	block  []byte // the block being filled: the bytes of the last of blocks
+	full   int    // bytes in the blocks before it
 }
 
 // textRef is where textArena keeps a string.
 type textRef struct{ block, start, end uint32 }
 
-const textBlock = 1 << 20
+// The smallest and largest sizes of a text block.
+const (
+	textBlock    = 1 << 20
+	maxTextBlock = 8 << 20
+)
 
-// add copies s into the arena.
-func (a *textArena) add(s string) textRef {
-	if len(a.blocks) == 0 || a.block.Cap()-a.block.Len() < len(s) {
+// add copies s, then extra, into the arena, next to each other. It
+// returns where s is and the copy of extra.
+func (a *textArena) add(s, extra string) (textRef, string) {
+	n := len(s) + len(extra)
+	if len(a.blocks) == 0 || cap(a.block)-len(a.block) < n {
 		// Start a new block; the full one stays as it is.
-		a.block = strings.Builder{}
-		a.block.Grow(max(textBlock, len(s)))
+		a.full += len(a.block)
+		a.block = hugepage.Make[byte](max(min(max(textBlock, a.full), maxTextBlock), n))[:0]
 		a.blocks = append(a.blocks, "")
 	}
-	start := a.block.Len()
-	a.block.WriteString(s)
-	last := len(a.blocks) - 1
-	a.blocks[last] = a.block.String() // the same bytes, now longer
-	return textRef{uint32(last), uint32(start), uint32(a.block.Len())}
+	start := len(a.block)
+	a.block = append(a.block, s...)
+	end := len(a.block)
+	a.block = append(a.block, extra...)
+	// The same bytes, now longer: bytes once added are never written again.
+	last := a.blocks[len(a.blocks)-1 : len(a.blocks)]
+	last[0] = unsafe.String(unsafe.SliceData(a.block), len(a.block))
+	return textRef{uint32(len(a.blocks) - 1), uint32(start), uint32(end)}, last[0][end:]
 }
 
 // get returns the string at r.

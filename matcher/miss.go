@@ -72,7 +72,7 @@ func (ix *Index) explain(n Normalized) *Miss {
 	}
 	got := flatten(n)
 	best := -1
-	for i := range ix.keys {
+	for i := range ix.entries {
 		rec := ix.Recorded(i)
 		d := diff(flatten(rec), got)
 		// Prefer the same operation: a request is far closer to another

@@ -4,9 +4,14 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
+	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -18,6 +23,7 @@ import (
 
 	"github.com/metervcr/metervcr/cassettes"
 	"github.com/metervcr/metervcr/cassettes/metering"
+	"github.com/metervcr/metervcr/proxy"
 	"github.com/metervcr/metervcr/proxy/fakeaws"
 )
 
@@ -290,5 +296,47 @@ func TestRecordSignsForTheClientsRegion(t *testing.T) {
 	}
 	if got := c2.Interactions[0].Request.URL; got != "https://metering.marketplace.eu-west-1.amazonaws.com/" {
 		t.Errorf("recorded URL %q, want the real host's", got)
+	}
+}
+
+// TestReplayServesEachRecordedResponse replays many interactions, whose
+// bodies fill several blocks, and checks each answer's status, request id
+// (none, one or several values) and body.
+func TestReplayServesEachRecordedResponse(t *testing.T) {
+	t.Parallel()
+	const n = 3000
+	ins := make([]*cassettes.Interaction, n)
+	for i := range ins {
+		h := http.Header{"Content-Type": {metering.ContentType}}
+		switch i % 3 {
+		case 1:
+			h[metering.HeaderRequestID] = []string{fmt.Sprintf("req-%d", i)}
+		case 2:
+			h[metering.HeaderRequestID] = []string{fmt.Sprintf("req-%d", i), "again"}
+		}
+		ins[i] = &cassettes.Interaction{
+			Request: cassettes.Request{Method: "POST", URL: "https://" + metering.Host("us-east-1") + "/",
+				Headers: http.Header{metering.HeaderTarget: {metering.Target(metering.MeterUsage)}},
+				Body:    fmt.Sprintf(`{"ProductCode":"p","UsageDimension":"d%d","UsageQuantity":1}`, i)},
+			Response: cassettes.Response{Code: 200 + i%2, Headers: h,
+				Body: fmt.Sprintf(`{"MeteringRecordId":"%d%s"}`, i, strings.Repeat("x", i%1000))},
+		}
+	}
+	srv, err := proxy.New(proxy.Config{Mode: proxy.Replay, Interactions: ins, Redactor: testRedactor(t, testKey),
+		Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := n - 1; i >= 0; i-- {
+		req := httptest.NewRequest(http.MethodPost, "/", strings.NewReader(ins[i].Request.Body))
+		req.Header = ins[i].Request.Headers.Clone()
+		w := httptest.NewRecorder()
+		srv.ServeHTTP(w, req)
+		want := ins[i].Response
+		if w.Code != want.Code || w.Body.String() != want.Body ||
+			!slices.Equal(w.Header()[metering.HeaderRequestID], want.Headers[metering.HeaderRequestID]) ||
+			w.Header().Get("Content-Length") != strconv.Itoa(len(want.Body)) {
+			t.Fatalf("interaction %d: answered %d %v %q", i, w.Code, w.Header(), w.Body)
+		}
 	}
 }

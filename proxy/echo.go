@@ -115,8 +115,12 @@ func indexOfRecord(sent []any, rec any) int {
 // request body, or the recorded body when no rewrite applies.
 func (s *Server) echo(i int, op string, liveBody []byte) []byte {
 	resp := &s.responses[i]
-	rw, plan := rewrites[op], resp.plan
-	if rw == nil || plan == nil {
+	rw := rewrites[op]
+	if rw == nil {
+		return resp.body
+	}
+	plan := s.plans[i]
+	if plan == nil {
 		return resp.body
 	}
 	live, err1 := cassettes.DecodeJSON(liveBody)

@@ -8,24 +8,38 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unsafe"
 
 	"github.com/metervcr/metervcr/cassettes"
 	"github.com/metervcr/metervcr/cassettes/metering"
+	"github.com/metervcr/metervcr/internal/hugepage"
 	"github.com/metervcr/metervcr/matcher"
 )
 
 // response is a recorded response ready to serve: its headers are built
-// once at load, not per request.
+// once at load, not per request. It is one cache line, and its request id's
+// bytes sit just before its body's, so that serving a response of a large
+// cassette touches little memory.
 type response struct {
-	status int
-	// shared are the headers many responses have alike (content type,
-	// error type, length), kept once for all of them.
-	shared  *[]headerValues
-	reqID   []string // X-Amzn-Requestid, nil when not recorded
-	body    []byte
+	// reqID is the recorded X-Amzn-Requestid when it has one value, as
+	// the header's values; its bytes are in the index's text, just before
+	// body's.
+	reqID   [1]string
+	body    []byte        // read only
 	latency time.Duration // recorded upstream latency
-	plan    any           // how to echo the live request, nil when not needed
+	// shared numbers the set of headers many responses have alike
+	// (content type, error type, length) in keptResponses.shared; a
+	// request id of several values is among them. A number rather than a
+	// pointer leaves the garbage collector one pointer fewer to trace per
+	// response.
+	shared int32
+	status int32
+	hasID  bool // reqID holds the request id
 }
+
+// A response fits in one cache line (64 bytes on 64-bit platforms); the
+// build fails if it grows past one.
+var _ = [64 - unsafe.Sizeof(response{})]struct{}{}
 
 // headerValues is one header of a prepared response.
 type headerValues struct {
@@ -56,7 +70,7 @@ func (s *Server) initReplay(cfg Config) error {
 	s.checks, s.recordedLatency = cfg.Checks, cfg.RecordedLatency
 	s.regions = map[string]bool{}
 	if cfg.Interactions != nil {
-		s.responses = make([]response, 0, len(cfg.Interactions))
+		s.responses = hugepage.Grow[response](nil, len(cfg.Interactions))
 		for _, in := range cfg.Interactions {
 			if err := s.addRecorded(in); err != nil {
 				return err
@@ -86,74 +100,63 @@ func (s *Server) initReplay(cfg Config) error {
 // Only the lookup key and the prepared response are kept, not the
 // interaction.
 func (s *Server) addRecorded(in *cassettes.Interaction) error {
-	if err := s.index.Add(in); err != nil {
+	resp := response{status: int32(in.Response.Code), latency: in.Response.Duration}
+	var shared []headerValues
+	var id string
+	for _, k := range keptHeaders {
+		v := in.Response.Headers.Values(k)
+		switch {
+		case len(v) == 0:
+		case k == metering.HeaderRequestID && len(v) == 1:
+			resp.hasID, id = true, v[0]
+		default:
+			shared = append(shared, headerValues{http.CanonicalHeaderKey(k), v})
+		}
+	}
+	// The request id and body are kept just after the lookup key, which a
+	// hit has just compared: serving them reads memory already at hand.
+	kept, err := s.index.AddWith(in, id+in.Response.Body)
+	if err != nil {
 		return err
 	}
+	resp.reqID[0], resp.body = kept[:len(id)], readOnlyBytes(kept[len(id):])
 	i := len(s.responses)
 	if u, err := url.Parse(in.Request.URL); err == nil {
 		if region, ok := metering.ParseHost(u.Host); ok {
 			s.regions[region] = true
 		}
 	}
-	resp := response{status: in.Response.Code, body: s.kept.bytes(in.Response.Body), latency: in.Response.Duration}
-	var shared []headerValues
-	for _, k := range keptHeaders {
-		v := in.Response.Headers.Values(k)
-		switch {
-		case len(v) == 0:
-		case k == metering.HeaderRequestID:
-			resp.reqID = s.kept.values(v)
-		default:
-			shared = append(shared, headerValues{http.CanonicalHeaderKey(k), v})
-		}
-	}
 	shared = append(shared, headerValues{"Content-Length", []string{strconv.Itoa(len(resp.body))}})
 	resp.shared = s.kept.set(shared)
 	if rw := rewrites[s.index.Recorded(i).Operation]; rw != nil {
-		resp.plan = rw.prepare(in)
+		if plan := rw.prepare(in); plan != nil {
+			if s.plans == nil {
+				s.plans = map[int]any{}
+			}
+			s.plans[i] = plan
+		}
 	}
-	s.responses = append(s.responses, resp)
+	s.responses = append(hugepage.Grow(s.responses, 1), resp)
 	return nil
 }
 
-// keptResponses holds the parts of prepared responses in a few large
-// blocks instead of objects per interaction, so that the garbage collector
-// has little to trace in a large cassette while replay serves. Header sets
-// that many responses share are kept once.
+// keptResponses holds the header sets that many prepared responses share,
+// each kept once.
 type keptResponses struct {
-	body []byte
-	vals []string
-	sets map[string]*[]headerValues
+	shared [][]headerValues
+	sets   map[string]int32 // number in shared of each header set
 }
 
-// Block sizes, in elements.
-const (
-	keptBodyBlock   = 1 << 20
-	keptValuesBlock = 1 << 12
-)
-
-// bytes returns a copy of s in the current body block.
-func (k *keptResponses) bytes(s string) []byte {
-	if cap(k.body)-len(k.body) < len(s) {
-		k.body = make([]byte, 0, max(keptBodyBlock, len(s)))
+// readOnlyBytes returns the bytes of s, which must never be written.
+func readOnlyBytes(s string) []byte {
+	if s == "" {
+		return nil
 	}
-	start := len(k.body)
-	k.body = append(k.body, s...)
-	return k.body[start:len(k.body):len(k.body)]
+	return unsafe.Slice(unsafe.StringData(s), len(s))
 }
 
-// values returns a copy of v in the current values block.
-func (k *keptResponses) values(v []string) []string {
-	if cap(k.vals)-len(k.vals) < len(v) {
-		k.vals = make([]string, 0, max(keptValuesBlock, len(v)))
-	}
-	start := len(k.vals)
-	k.vals = append(k.vals, v...)
-	return k.vals[start:len(k.vals):len(k.vals)]
-}
-
-// set returns the header set equal to hs, kept once.
-func (k *keptResponses) set(hs []headerValues) *[]headerValues {
+// set returns the number of the header set equal to hs, kept once.
+func (k *keptResponses) set(hs []headerValues) int32 {
 	var id strings.Builder
 	for _, h := range hs {
 		id.WriteString(h.name)
@@ -163,14 +166,16 @@ func (k *keptResponses) set(hs []headerValues) *[]headerValues {
 		}
 		id.WriteByte('\n')
 	}
-	if set, ok := k.sets[id.String()]; ok {
-		return set
+	if n, ok := k.sets[id.String()]; ok {
+		return n
 	}
 	if k.sets == nil {
-		k.sets = map[string]*[]headerValues{}
+		k.sets = map[string]int32{}
 	}
-	k.sets[id.String()] = &hs
-	return &hs
+	n := int32(len(k.shared))
+	k.sets[id.String()] = n
+	k.shared = append(k.shared, hs)
+	return n
 }
 
 // replay answers the exchange from the cassette.
@@ -206,18 +211,18 @@ func (s *Server) replay(w http.ResponseWriter, ex *exchange, intercepted bool) o
 	}
 	body := s.echo(i, ex.operation, ex.body)
 	h := w.Header()
-	for _, hv := range *resp.shared {
+	for _, hv := range s.kept.shared[resp.shared] {
 		h[hv.name] = hv.values
 	}
-	if resp.reqID != nil {
-		h[metering.HeaderRequestID] = resp.reqID
+	if resp.hasID {
+		h[metering.HeaderRequestID] = resp.reqID[:]
 	}
 	if len(body) != len(resp.body) {
 		h.Set("Content-Length", strconv.Itoa(len(body)))
 	}
-	w.WriteHeader(resp.status)
+	w.WriteHeader(int(resp.status))
 	w.Write(body) // a failed write means the client left
-	return outcome{action: "match", status: resp.status, index: i}
+	return outcome{action: "match", status: int(resp.status), index: i}
 }
 
 // Summary describes a replay run: requests that missed and recorded

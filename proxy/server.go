@@ -47,7 +47,8 @@ type Server struct {
 	matcher         *matcher.Matcher
 	index           *matcher.Index
 	responses       []response
-	kept            keptResponses // the blocks responses point into
+	kept            keptResponses // the header sets responses share
+	plans           map[int]any   // how to echo the live request into response i, when needed
 	checks          Checks
 	regions         map[string]bool // regions the cassette was recorded in
 	recordMissing   bool
