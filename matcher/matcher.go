@@ -15,6 +15,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"unsafe"
 
 	"github.com/metervcr/metervcr/cassettes"
 	"github.com/metervcr/metervcr/cassettes/metering"
@@ -86,7 +87,7 @@ type Request struct {
 	// URL is not read.
 	Parsed *url.URL
 	Header http.Header
-	Body   []byte
+	Body   []byte // read in place: not to be changed while it is matched
 }
 
 // Normalized is a request reduced to what matching compares.
@@ -167,7 +168,9 @@ func (m *Matcher) appendKeyField(dst []byte, n *Normalized, body []byte, field s
 	dst = append(dst, '\n')
 	dst = append(dst, n.Target...)
 	dst = append(dst, '\n')
-	if out, f, ok := m.appendCanonicalField(dst, n.Operation, string(body), field); ok {
+	// The one pass reads the body in place; what it keeps (the path
+	// cache) it copies.
+	if out, f, ok := m.appendCanonicalField(dst, n.Operation, unsafe.String(unsafe.SliceData(body), len(body)), field); ok {
 		return out, f, nil
 	}
 	b, err := m.body(n.Operation, body)

@@ -58,7 +58,14 @@ func (m *Matcher) info(op string, path []string, h uint64) *pathInfo {
 			return pi
 		}
 	}
-	pi := m.newInfo(op, path)
+	// The segments may be slices of a request body, which its owner may
+	// reuse: what is kept, the place redaction computes included, is built
+	// from copies.
+	segs := make([]string, len(path))
+	for i, seg := range path {
+		segs[i] = strings.Clone(seg)
+	}
+	pi := m.newInfo(strings.Clone(op), segs)
 	m.paths.mu.Lock()
 	defer m.paths.mu.Unlock()
 	known := m.paths.m.Load()
@@ -68,13 +75,6 @@ func (m *Matcher) info(op string, path []string, h uint64) *pathInfo {
 	next := make(map[uint64]*pathInfo, 1)
 	if known != nil {
 		next = maps.Clone(*known)
-	}
-	// The segments may be slices of a request body: keep copies, not the
-	// body.
-	pi.op = strings.Clone(op)
-	pi.path = make([]string, len(path))
-	for i, seg := range path {
-		pi.path[i] = strings.Clone(seg)
 	}
 	next[h] = pi
 	m.paths.m.Store(&next)

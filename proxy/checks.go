@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -161,7 +160,7 @@ func checkSignature(r *http.Request, intercepted bool, regions map[string]bool, 
 	if auth == "" {
 		return signatureError(metering.ErrMissingAuthenticationToken, "Missing Authentication Token")
 	}
-	scope, signed, _, err := metering.ParseAuthorization(auth)
+	scope, signed, _, err := metering.ParseAuthorizationText(auth)
 	if err != nil {
 		return signatureError(metering.ErrIncompleteSignature, "Authorization header requires 'Credential', 'SignedHeaders' and 'Signature' parameters: %v", err)
 	}
@@ -172,7 +171,7 @@ func checkSignature(r *http.Request, intercepted bool, regions map[string]bool, 
 		return signatureError(metering.ErrInvalidSignature, "Credential should be scoped to a valid region, not '%s'.", scope.Region)
 	}
 	for _, h := range []string{"host", "x-amz-date"} {
-		if !slices.Contains(signed, h) {
+		if !metering.SignsHeader(signed, h) {
 			return signatureError(metering.ErrInvalidSignature, "'%s' must be a 'SignedHeader' in the AWS Authorization.", h)
 		}
 	}

@@ -217,9 +217,9 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request, intercepted bool)
 	case err != nil:
 		out = s.fail(w, err)
 	case s.mode == Record:
-		out = s.record(w, ex, intercepted)
+		out = s.record(w, &ex, intercepted)
 	default:
-		out = s.replay(w, ex, intercepted)
+		out = s.replay(w, &ex, intercepted)
 	}
 	// Misses and failures are warnings, so a log at warn level shows only
 	// what went wrong.
@@ -230,10 +230,7 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request, intercepted bool)
 	if !s.log.Enabled(r.Context(), level) {
 		return
 	}
-	op := "-"
-	if ex != nil {
-		op = ex.operation
-	}
+	op := ex.operation
 	// One reading of the monotonic clock gives the latency, and the line's
 	// time is the start plus it; the record holds its attributes inline:
 	// the line allocates nothing beyond what the handler needs to format
@@ -251,8 +248,8 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request, intercepted bool)
 // read buffers the body within the size limit and checks that the request
 // names a Metering operation with POST. The body is parsed later, once: by
 // the matcher in replay, by isJSONObject in record.
-func (s *Server) read(w http.ResponseWriter, r *http.Request, start time.Time) (*exchange, error) {
-	ex := &exchange{start: start, r: r, operation: metering.HeaderValue(r.Header, metering.HeaderTarget)}
+func (s *Server) read(w http.ResponseWriter, r *http.Request, start time.Time) (exchange, error) {
+	ex := exchange{start: start, r: r, operation: metering.HeaderValue(r.Header, metering.HeaderTarget)}
 	if r.ContentLength > s.maxBody {
 		return ex, errTooLarge(s.maxBody)
 	}

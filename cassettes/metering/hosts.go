@@ -89,9 +89,20 @@ var ErrNoSignature = errors.New("request is not signed with AWS Signature Versio
 // ParseAuthorization parses a SigV4 Authorization header value and returns
 // its credential scope, signed header names and signature.
 func ParseAuthorization(v string) (scope CredentialScope, signedHeaders []string, signature string, err error) {
+	scope, signed, signature, err := ParseAuthorizationText(v)
+	if err != nil {
+		return scope, nil, "", err
+	}
+	return scope, strings.Split(signed, ";"), signature, nil
+}
+
+// ParseAuthorizationText is ParseAuthorization with the signed header
+// names as the header has them, separated by semicolons (see SignsHeader),
+// for a caller that would rather not allocate their list.
+func ParseAuthorizationText(v string) (scope CredentialScope, signedHeaders, signature string, err error) {
 	alg, params, ok := strings.Cut(strings.TrimSpace(v), " ")
 	if !ok || alg != "AWS4-HMAC-SHA256" {
-		return scope, nil, "", ErrNoSignature
+		return scope, "", "", ErrNoSignature
 	}
 	var credential, signed string
 	for p := range strings.SplitSeq(params, ",") {
@@ -114,13 +125,24 @@ func ParseAuthorization(v string) (scope CredentialScope, signedHeaders []string
 		n++
 	}
 	if n != len(parts) || parts[4] != "aws4_request" || parts[0] == "" || parts[2] == "" {
-		return scope, nil, "", fmt.Errorf("malformed credential scope %q: want AKID/DATE/REGION/SERVICE/aws4_request", redactKey(credential))
+		return scope, "", "", fmt.Errorf("malformed credential scope %q: want AKID/DATE/REGION/SERVICE/aws4_request", redactKey(credential))
 	}
 	if signed == "" || signature == "" {
-		return scope, nil, "", errors.New("authorization header lacks SignedHeaders or Signature")
+		return scope, "", "", errors.New("authorization header lacks SignedHeaders or Signature")
 	}
 	scope = CredentialScope{AccessKeyID: parts[0], Date: parts[1], Region: parts[2], Service: parts[3]}
-	return scope, strings.Split(signed, ";"), signature, nil
+	return scope, signed, signature, nil
+}
+
+// SignsHeader reports whether the signed header names of
+// ParseAuthorizationText hold name.
+func SignsHeader(signedHeaders, name string) bool {
+	for h := range strings.SplitSeq(signedHeaders, ";") {
+		if h == name {
+			return true
+		}
+	}
+	return false
 }
 
 // RegionFromAuthorization returns the region of a SigV4 Authorization

@@ -138,3 +138,22 @@ func TestHeaderValueIsGet(t *testing.T) {
 		t.Errorf("HeaderValue must give the first value")
 	}
 }
+
+// TestParseAuthorizationTextAgrees: the text form gives what the list form
+// gives, and SignsHeader finds exactly the listed names.
+func TestParseAuthorizationTextAgrees(t *testing.T) {
+	v := "AWS4-HMAC-SHA256 Credential=AKIAIOSFODNN7EXAMPLE/20260101/us-east-1/aws-marketplace/aws4_request, SignedHeaders=content-type;host;x-amz-date, Signature=abc"
+	scope, list, sig, err := ParseAuthorization(v)
+	tscope, text, tsig, terr := ParseAuthorizationText(v)
+	if err != nil || terr != nil || scope != tscope || sig != tsig || strings.Join(list, ";") != text {
+		t.Fatalf("list form %v %q %q %v; text form %v %q %q %v", scope, list, sig, err, tscope, text, tsig, terr)
+	}
+	for name, want := range map[string]bool{"host": true, "x-amz-date": true, "content-type": true, "x-amz": false, "date": false, "": false} {
+		if got := SignsHeader(text, name); got != want {
+			t.Errorf("SignsHeader(%q, %q) = %v, want %v", text, name, got, want)
+		}
+	}
+	if _, text, _, err := ParseAuthorizationText("Bearer x"); err == nil || text != "" {
+		t.Fatalf("not SigV4: %q %v, want an error", text, err)
+	}
+}
