@@ -74,11 +74,10 @@ func (m *Matcher) appendCanonicalField(dst []byte, op, body, field string) (out 
 
 // Leaves calls fn with the path (as FieldPath names it) and the text of
 // every string and number of the JSON object body, in document order,
-// without decoding it into maps; each member of a repeated key is visited,
-// so that the last call for a path gives what decoding keeps. It reports
-// false, perhaps after some calls, when body is not an object or holds
-// what the one-pass reader leaves to a full decoder (escapes, text outside
-// ASCII); the caller then decodes the body itself.
+// without decoding it into maps. It reports false, perhaps after some
+// calls, when body is not an object or holds what the one-pass reader
+// leaves to a full decoder (escapes, text outside ASCII, repeated keys);
+// the caller then decodes the body itself.
 func Leaves(body []byte, fn func(path []string, v string, isString bool)) bool {
 	c := canonPool.Get().(*canon)
 	c.src, c.pos, c.visit, c.out = string(body), 0, fn, c.scratch[:0]
@@ -163,6 +162,9 @@ func (c *canon) object() bool {
 			return false
 		}
 		pi := c.push(key)
+		if c.field != "" && len(c.path) == 1 && key == c.field {
+			c.got = Field{} // a later member replaces an earlier one
+		}
 		at := len(c.out)
 		c.out = append(c.out, '"')
 		c.out = append(c.out, key...)
@@ -181,20 +183,13 @@ func (c *canon) object() bool {
 			c.mem = append(c.mem, member{key: key, start: at, end: len(c.out)})
 		}
 		c.path, c.hash = c.path[:len(c.path)-1], c.hash[:len(c.hash)-1]
-		c.space()
-		if c.pos >= len(c.src) {
+		more, ok := c.after('}')
+		if !ok {
 			return false
 		}
-		if c.src[c.pos] == ',' {
-			c.pos++
-			c.space()
-			continue
+		if !more {
+			break
 		}
-		if c.src[c.pos] != '}' {
-			return false
-		}
-		c.pos++
-		break
 	}
 	// Sort the members by key (insertion sort: objects are small) and
 	// write them back with commas.
@@ -242,35 +237,50 @@ func (c *canon) memberKey() (string, bool) {
 
 // visitMembers reads the members of an object after its '{' when visiting
 // leaves: nothing is written, and the keys are neither hashed nor sorted.
-// Every member of a repeated key is visited, in document order, so that a
-// visitor keeping the last value sees what decoding keeps.
+// A repeated key gives up, as in the canonical pass.
 func (c *canon) visitMembers() bool {
+	base := len(c.mem)
+	defer func() { c.mem = c.mem[:base] }()
 	for {
 		key, ok := c.memberKey()
 		if !ok {
 			return false
 		}
+		for _, m := range c.mem[base:] {
+			if m.key == key {
+				return false // the general path keeps the last
+			}
+		}
+		c.mem = append(c.mem, member{key: key})
 		c.path = append(c.path, key)
 		c.hash = append(c.hash, 0) // unused when visiting: array keeps it level
 		if !c.value(nil) {
 			return false
 		}
 		c.path, c.hash = c.path[:len(c.path)-1], c.hash[:len(c.hash)-1]
-		c.space()
-		if c.pos >= len(c.src) {
-			return false
-		}
-		switch c.src[c.pos] {
-		case ',':
-			c.pos++
-			c.space()
-		case '}':
-			c.pos++
-			return true
-		default:
-			return false
+		if more, ok := c.after('}'); !more {
+			return ok
 		}
 	}
+}
+
+// after reads what follows a member or an element: a comma, reported as
+// more, or the closing byte end. ok is false for anything else.
+func (c *canon) after(end byte) (more, ok bool) {
+	c.space()
+	if c.pos >= len(c.src) {
+		return false, false
+	}
+	switch c.src[c.pos] {
+	case ',':
+		c.pos++
+		c.space()
+		return true, true
+	case end:
+		c.pos++
+		return false, true
+	}
+	return false, false
 }
 
 // array reads a list at '['. Its elements' path ends in name[], as
@@ -294,22 +304,14 @@ func (c *canon) array() bool {
 		if !c.value(pi) {
 			return false
 		}
-		c.space()
-		if c.pos >= len(c.src) {
-			return false
+		more, ok := c.after(']')
+		if !more {
+			if ok {
+				c.out = append(c.out, ']')
+			}
+			return ok
 		}
-		switch c.src[c.pos] {
-		case ',':
-			c.pos++
-			c.out = append(c.out, ',')
-			c.space()
-		case ']':
-			c.pos++
-			c.out = append(c.out, ']')
-			return true
-		default:
-			return false
-		}
+		c.out = append(c.out, ',')
 	}
 }
 

@@ -232,10 +232,10 @@ func (ix *Index) Match(r Request) (int, error) {
 // request body, read in the same pass over the body as the lookup key.
 type Field struct {
 	// Text is the value's text: a string's without quotes, a number's as
-	// written; of a repeated member, the last, which decoding keeps.
+	// written; of a repeated member, the last's, which decoding keeps.
 	Text     string
 	IsString bool
-	Found    bool // the body has the member
+	Found    bool // the member is there, a string or a number
 	// Read is false when the one-pass reader left the body to the general
 	// path (escapes, text outside ASCII, a compared key repeated): the
 	// other fields then say nothing, and the caller reads the body itself.

@@ -203,6 +203,7 @@ func TestMatchCheckedReportsTheField(t *testing.T) {
 		{`{"ProductCode":"p","Timestamp":[1]}`, Field{Read: true}},
 		{`{"Product\u0043ode":"p","Timestamp":1}`, Field{}},                          // escapes: left to decoding
 		{`{"Timestamp":1,"Timestamp":2}`, Field{Text: "2", Found: true, Read: true}}, // the last, as decoding keeps
+		{`{"Timestamp":1,"Timestamp":{"a":2}}`, Field{Read: true}},                   // the last is no string or number
 		{`{"Timestamp":1,"ProductCode":"p","ProductCode":"q"}`, Field{}},             // a compared key repeated: left to decoding
 	} {
 		var got Field
