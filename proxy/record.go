@@ -1,9 +1,7 @@
 package proxy
 
 import (
-	"bytes"
 	"compress/gzip"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -23,7 +21,7 @@ const maxResponseBytes = 16 << 20
 // record forwards the exchange, appends it to the cassette, then answers
 // the client with the upstream response.
 func (s *Server) record(w http.ResponseWriter, ex *exchange, intercepted bool) outcome {
-	if !jsonObject(ex.body) {
+	if !isJSONObject(ex.body) {
 		return s.fail(w, errNotJSON)
 	}
 	out, err := s.outbound(ex, intercepted)
@@ -101,16 +99,6 @@ func errUpstream(out *http.Request, err error) error {
 	}
 	return &statusError{status: http.StatusBadGateway, code: metering.ErrServiceUnavailable,
 		msg: fmt.Sprintf("metervcr could not reach upstream %s for %s: %v; nothing was recorded", out.URL.Host, out.Host, err)}
-}
-
-// jsonObject is isJSONObject, which decodes b; a valid document is an
-// object when its first byte opens one, which is much cheaper to check.
-func jsonObject(b []byte) bool {
-	if !json.Valid(b) {
-		return isJSONObject(b)
-	}
-	b = bytes.TrimLeft(b, " \t\r\n")
-	return b[0] == '{'
 }
 
 // interaction builds the cassette entry for an exchange, before redaction.
