@@ -19,8 +19,8 @@ const (
 	DemoQuantity  = 10
 )
 
-// Demo returns the built-in demo cassette. Its placeholders are keyed with
-// DemoKey.
+// Demo returns the built-in demo cassette. Its pseudonyms of account ids
+// are keyed with DemoKey; its tokens have keyless placeholders.
 func Demo() (*Cassette, error) {
 	c, err := Parse(demoYAML)
 	if err != nil {

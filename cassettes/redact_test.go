@@ -1,6 +1,8 @@
 package cassettes
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"net/http"
 	"regexp"
 	"strings"
@@ -26,7 +28,7 @@ func TestRedactorValue(t *testing.T) {
 		name, kind, in string
 		shape          *regexp.Regexp
 	}{
-		{"token", metering.KindSecret, "FAKE-REGISTRATION-TOKEN-EXAMPLE", regexp.MustCompile(`^REDACTED-[0-9a-f]{16}$`)},
+		{"secret", metering.KindSecret, "FAKE-REGISTRATION-TOKEN-EXAMPLE", regexp.MustCompile(`^REDACTED-[0-9a-f]{16}$`)},
 		{"account", metering.KindAccountID, "111122223333", regexp.MustCompile(`^0000[0-9]{8}$`)},
 		{"arn", metering.KindARN, "arn:aws:license-manager::111122223333:license:l-0123", regexp.MustCompile(`^arn:aws:license-manager::0000[0-9]{8}:license:l-0123$`)},
 		{"not an arn", metering.KindARN, "garbage", regexp.MustCompile(`^REDACTED-[0-9a-f]{16}$`)},
@@ -50,6 +52,83 @@ func TestRedactorValue(t *testing.T) {
 				t.Fatalf("placeholder %q still holds the secret", got)
 			}
 		})
+	}
+}
+
+// TestKeylessPlaceholders: tokens get the placeholder the README documents,
+// which anyone computes from the value alone, e.g.
+//
+//	printf 'metervcr keyless placeholder\0%s' "$TOKEN" | sha256sum | cut -c1-16
+//
+// whatever the key, or with none; placeholders of both forms are fixed
+// points.
+func TestKeylessPlaceholders(t *testing.T) {
+	t.Parallel()
+	const token, want = "FAKE-REGISTRATION-TOKEN-EXAMPLE", "REDACTED-sha256-7ca36e30c3e10ca0"
+	sum := sha256.Sum256([]byte("metervcr keyless placeholder\x00" + token))
+	if got := "REDACTED-sha256-" + hex.EncodeToString(sum[:8]); got != want {
+		t.Fatalf("documented formula gives %s, want %s", got, want)
+	}
+	none, err := NewRedactor(nil, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, r := range map[string]*Redactor{"one key": testRedactor(t, "0123456789abcdef0123"), "another key": testRedactor(t, "another key of 16+ bytes"), "no key": none} {
+		if got := r.Value(metering.KindToken, token); got != want {
+			t.Errorf("%s: Value(token, %q) = %q, want %q", name, token, got, want)
+		}
+		for _, p := range []string{want, "REDACTED-0123456789abcdef"} {
+			if got := r.Value(metering.KindToken, p); got != p {
+				t.Errorf("%s: Value(token, placeholder %q) = %q, want it unchanged", name, p, got)
+			}
+		}
+	}
+	if got := KeylessPlaceholder(token); got != want {
+		t.Errorf("KeylessPlaceholder(%q) = %q, want %q", token, got, want)
+	}
+}
+
+// TestRedactorWithoutKey: a Redactor without a key replaces what needs
+// the key with markers that are fixed points, never look like a
+// pseudonym, and say what they stand for.
+func TestRedactorWithoutKey(t *testing.T) {
+	t.Parallel()
+	r, err := NewRedactor(nil, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Keyed() || (*Redactor)(nil).Keyed() || !testRedactor(t, "0123456789abcdef0123").Keyed() {
+		t.Fatal("Keyed reports a key where there is none, or none where there is one")
+	}
+	tests := []struct {
+		kind, in, want, what string
+	}{
+		{metering.KindAccountID, "111122223333", "UNKEYED-3333", "a real buyer account id (ending 3333)"},
+		{metering.KindARN, "arn:aws:license-manager::111122223333:license:l-1", "arn:aws:license-manager::UNKEYED-3333:license:l-1", "a real buyer account id (ending 3333)"},
+		{metering.KindSecret, "hunter2", "UNKEYED-secret", "a value that redaction rules name as a secret"},
+	}
+	for _, tt := range tests {
+		got := r.Value(tt.kind, tt.in)
+		if got != tt.want {
+			t.Errorf("Value(%s, %q) = %q, want %q", tt.kind, tt.in, got, tt.want)
+		}
+		if again := r.Value(tt.kind, got); again != got {
+			t.Errorf("Value(%s, marker %q) = %q, want it unchanged", tt.kind, got, again)
+		}
+		if what, ok := Unkeyed(got); !ok || what != tt.what {
+			t.Errorf("Unkeyed(%q) = %q, %v; want %q, true", got, what, ok, tt.what)
+		}
+	}
+	for _, pseudonym := range []string{"000012345678", "arn:aws:license-manager::000012345678:license:l-1"} {
+		if _, ok := Unkeyed(pseudonym); ok {
+			t.Errorf("Unkeyed(%q) = true, want false", pseudonym)
+		}
+	}
+	if err := r.Unkey([]string{"tok"}); err == nil {
+		t.Error("Unkey without a key: no error")
+	}
+	if err := testRedactor(t, "0123456789abcdef0123").Unkey([]string{"REDACTED-0123456789abcdef"}); err == nil {
+		t.Error("Unkey of a placeholder: no error")
 	}
 }
 

@@ -39,7 +39,8 @@ type FieldRule struct {
 	// ("MeterUsage.UsageAllocations[].Tags[].Value", "*.CustomerIdentifier"),
 	// or a bare field name ("Nonce") for that field wherever it appears.
 	Path string `yaml:"path"`
-	// Kind is metering.KindSecret (the default), KindAccountID or KindARN.
+	// Kind is metering.KindSecret (the default: keyed), KindToken (keyless,
+	// for values too random to guess), KindAccountID or KindARN.
 	Kind string `yaml:"kind"`
 }
 
@@ -71,10 +72,10 @@ func (r *FieldRule) check() error {
 		r.Kind = metering.KindSecret
 	}
 	switch r.Kind {
-	case metering.KindSecret, metering.KindAccountID, metering.KindARN:
+	case metering.KindSecret, metering.KindToken, metering.KindAccountID, metering.KindARN:
 	default:
-		return fmt.Errorf("field %s: unknown redaction kind %q: want %s, %s or %s",
-			r.Path, r.Kind, metering.KindSecret, metering.KindAccountID, metering.KindARN)
+		return fmt.Errorf("field %s: unknown redaction kind %q: want %s, %s, %s or %s",
+			r.Path, r.Kind, metering.KindSecret, metering.KindToken, metering.KindAccountID, metering.KindARN)
 	}
 	if r.Path == "" {
 		return fmt.Errorf("empty field rule: want Operation.path, *.path or a field name")

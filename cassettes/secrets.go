@@ -20,6 +20,9 @@ type policy struct {
 	// keepAccounts and keepARNs are set when the user chose to keep buyer
 	// account ids (alone, or inside license ARNs) in clear.
 	keepAccounts, keepARNs bool
+	// upgrades maps keyed placeholders of tokens to the keyless ones that
+	// replace them wherever they appear (Redactor.Unkey).
+	upgrades map[string]string
 }
 
 // place is one string of an interaction that may hold a secret.
@@ -62,6 +65,9 @@ func (p *policy) hits(pl place, v string) []hit {
 		return nil
 	}
 	if pl.kind != "" {
+		if _, ok := p.upgrades[v]; ok {
+			return []hit{{0, len(v), metering.KindToken, upgradedWhat}}
+		}
 		if isPlaceholder(pl.kind, v) {
 			return nil
 		}
@@ -78,24 +84,36 @@ func (p *policy) hits(pl place, v string) []hit {
 	}
 	// The cheap tests before each regexp keep matching fast: Doc runs
 	// this on every string of every replayed request.
+	for old := range p.upgrades {
+		for from := 0; ; {
+			i := strings.Index(v[from:], old)
+			if i < 0 {
+				break
+			}
+			add(from+i, from+i+len(old), metering.KindToken, upgradedWhat)
+			from += i + len(old)
+		}
+	}
+	// Credentials are random by construction: their placeholders are
+	// keyless.
 	if strings.Contains(v, "AWS4-HMAC-SHA256") {
 		for _, m := range metering.SigV4Authorization.FindAllStringIndex(v, -1) {
-			add(m[0], m[1], metering.KindSecret, "SigV4 Authorization value in clear")
+			add(m[0], m[1], metering.KindToken, "SigV4 Authorization value in clear")
 		}
 	}
 	if len(v) >= 20 && metering.MayHoldAccessKeyID(v) {
 		for _, m := range metering.AccessKeyID.FindAllStringIndex(v, -1) {
-			add(m[0], m[1], metering.KindSecret, "AWS access key id "+mask(v[m[0]:m[1]])+" in clear")
+			add(m[0], m[1], metering.KindToken, "AWS access key id "+mask(v[m[0]:m[1]])+" in clear")
 		}
 	}
 	if len(v) >= 24 && metering.MayHoldSessionToken(v) {
 		for _, m := range metering.SessionToken.FindAllStringIndex(v, -1) {
-			add(m[0], m[1], metering.KindSecret, fmt.Sprintf("session token (%d characters) in clear", m[1]-m[0]))
+			add(m[0], m[1], metering.KindToken, fmt.Sprintf("session token (%d characters) in clear", m[1]-m[0]))
 		}
 	}
 	if (pl.near || nameSaysSecret(pl.name)) && hasRun(v, &base64Bytes, secretKeyLen) {
 		for _, m := range metering.FindSecretAccessKeys(v) {
-			add(m[0], m[1], metering.KindSecret, "secret access key (40 characters) in clear")
+			add(m[0], m[1], metering.KindToken, "secret access key (40 characters) in clear")
 		}
 	}
 	if !p.keepARNs && strings.Contains(v, "arn:") {
@@ -115,6 +133,9 @@ func (p *policy) hits(pl place, v string) []hit {
 	sortHits(hs)
 	return hs
 }
+
+// upgradedWhat says what replacing an upgraded placeholder did.
+const upgradedWhat = "keyed placeholder of a given token, now keyless"
 
 // sortHits sorts hits by where they start.
 func sortHits(hs []hit) {
@@ -210,9 +231,9 @@ func mask(v string) string {
 	return v[:4] + "…" + v[len(v)-4:]
 }
 
-// keyless tells placeholders from other values: placeholders are fixed
-// points of Value whatever the key.
-var keyless = &Redactor{}
+// probe tells placeholders from other values: placeholders are fixed
+// points of Value, key or no key.
+var probe = &Redactor{}
 
 // isPlaceholder reports whether v is a placeholder of kind, a fixed point
 // of Value. For secrets and account ids it tests their shapes, as Value
@@ -222,7 +243,7 @@ func isPlaceholder(kind, v string) bool {
 	case metering.KindAccountID:
 		return isAccountPlaceholder(v)
 	case metering.KindARN:
-		return keyless.Value(kind, v) == v
+		return probe.Value(kind, v) == v
 	}
 	return isSecretPlaceholder(v)
 }
@@ -233,10 +254,20 @@ func (p *policy) headerPlace(side, name string, near bool) place {
 	pl := place{where: headerWhere(side), label: name, name: name, near: near}
 	for _, h := range p.headers {
 		if h == name {
-			pl.kind = metering.KindSecret
+			pl.kind = headerKind(name)
 		}
 	}
 	return pl
+}
+
+// headerKind returns the redaction kind of a redacted header: the
+// defaults hold signatures and session tokens; headers a user names are
+// secrets, whose entropy is unknown.
+func headerKind(name string) string {
+	if contains(metering.RedactedHeaders, name) {
+		return metering.KindToken
+	}
+	return metering.KindSecret
 }
 
 // headerWhere names the headers of side without building the string for
@@ -255,7 +286,7 @@ func headerWhere(side string) string {
 func paramPlace(where, name string, near bool) place {
 	pl := place{where: where, label: name, name: name, near: near}
 	if contains(metering.PresignParams, http.CanonicalHeaderKey(name)) || contains(metering.SecretFields, name) {
-		pl.kind = metering.KindSecret
+		pl.kind = metering.KindToken
 	}
 	return pl
 }
@@ -275,7 +306,7 @@ func (p *policy) fieldPlace(op string, path []string, where string, near bool) p
 	case p.names[name] != "":
 		pl.kind = p.names[name]
 	case contains(metering.SecretFields, name):
-		pl.kind = metering.KindSecret
+		pl.kind = metering.KindToken
 	case contains(metering.AccountIDFields, name) && !p.keepAccounts:
 		pl.kind = metering.KindAccountID
 	case contains(metering.ARNFields, name) && !p.keepARNs:

@@ -433,15 +433,13 @@ func (c *canon) leaf(pi *pathInfo, v string, isString bool) bool {
 			v = strconv.FormatInt(int64(math.Floor(f/3600))*3600, 10)
 		}
 	}
-	if c.m.redactor != nil {
-		red, ok := c.m.redactor.Leaf(pi.leaf, v, isString)
-		if !ok {
-			return false
-		}
-		if red != v {
-			// A redacted number becomes text, as in the general path.
-			return c.quoted(red)
-		}
+	red, ok := c.m.redactor.Leaf(pi.leaf, v, isString)
+	if !ok {
+		return false
+	}
+	if red != v {
+		// A redacted number becomes text, as in the general path.
+		return c.quoted(red)
 	}
 	if isString {
 		return c.quoted(v)

@@ -25,10 +25,11 @@ import (
 //
 // go-vcr, not metervcr, then decides which of several matching recordings
 // answers: each is served once, in recorded order, unless the recorder's
-// SetReplayableInteractions(true) lets the first one repeat. A cassette
-// whose placeholders were keyed with a redaction key matches requests that
-// carry the real secrets only when cfg.Redactor is keyed with that key;
-// requests that carry the placeholders match without it.
+// SetReplayableInteractions(true) lets the first one repeat. Requests that
+// carry real tokens match their keyless placeholders with any Redactor, or
+// none; buyer account ids, and tokens recorded when their placeholders were
+// keyed, match only when cfg.Redactor is keyed with the recording's key.
+// Requests that carry the placeholders match without it.
 func GoVCR(cfg Config) (cassette.Matcher, error) {
 	m, err := New(cfg)
 	if err != nil {
@@ -61,7 +62,8 @@ func (m *Matcher) MatchHTTP(r *http.Request, rec Request) bool {
 	if err != nil {
 		return false
 	}
-	got, err := m.Normalize(Request{Method: r.Method, URL: r.URL.String(), Header: r.Header, Body: body})
+	live := Request{Method: r.Method, URL: r.URL.String(), Header: r.Header, Body: body}
+	got, err := m.Normalize(live)
 	if err != nil {
 		return false
 	}
@@ -69,7 +71,14 @@ func (m *Matcher) MatchHTTP(r *http.Request, rec Request) bool {
 	if err != nil {
 		return false
 	}
-	return got.Key == want.Key
+	if got.Key == want.Key {
+		return true
+	}
+	if m.legacy == nil {
+		return false
+	}
+	old, err := m.legacy.Normalize(live)
+	return err == nil && old.Key == want.Key
 }
 
 // readAndRestore returns the body of r and replaces it with an unread copy.

@@ -111,14 +111,19 @@ func TestGoVCRReplaysMetervcrCassette(t *testing.T) {
 	}
 }
 
-// TestGoVCRSecretsNeedTheKey: without the recording's key, a request that
-// carries a real secret does not match its placeholder.
-func TestGoVCRSecretsNeedTheKey(t *testing.T) {
+// TestGoVCRTokensNeedNoKey: without the recording's key (no Redactor at
+// all), a request that carries the real registration token matches its
+// keyless placeholder, and another token does not.
+func TestGoVCRTokensNeedNoKey(t *testing.T) {
 	t.Parallel()
 	c := replayClient(t, matcher.Default(nil))
-	_, err := c.ResolveCustomer(context.Background(), &mm.ResolveCustomerInput{RegistrationToken: aws.String("FAKE-REGISTRATION-TOKEN-EXAMPLE")})
+	rc, err := c.ResolveCustomer(context.Background(), &mm.ResolveCustomerInput{RegistrationToken: aws.String("FAKE-REGISTRATION-TOKEN-EXAMPLE")})
+	if err != nil || aws.ToString(rc.CustomerIdentifier) != "cust-EXAMPLE123" {
+		t.Fatalf("ResolveCustomer without the key = %+v, %v; want cust-EXAMPLE123", rc, err)
+	}
+	_, err = c.ResolveCustomer(context.Background(), &mm.ResolveCustomerInput{RegistrationToken: aws.String("FAKE-REGISTRATION-TOKEN-OTHER")})
 	if !errors.Is(err, cassette.ErrInteractionNotFound) {
-		t.Fatalf("ResolveCustomer without the key: error %v, want ErrInteractionNotFound", err)
+		t.Fatalf("ResolveCustomer with another token: error %v, want ErrInteractionNotFound", err)
 	}
 }
 

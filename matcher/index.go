@@ -36,6 +36,8 @@ type Index struct {
 	table   []slot       // open addressing, linear probing; a power of two long, at most half full
 	keys    int          // distinct keys: the slots in use
 	entries []entry      // per interaction
+	// legacyMatches counts the requests matched through Matcher.legacy.
+	legacyMatches atomic.Int64
 }
 
 // slot is a place in Index.table for one distinct key.
@@ -269,11 +271,26 @@ func (ix *Index) MatchChecked(r Request, field string, check func(Field) error) 
 			return i, nil
 		}
 	}
+	if ix.m.legacy != nil {
+		if key, err := ix.m.legacy.appendKey(nil, &n, r.Body); err == nil {
+			if head, found := ix.find(key); found {
+				if i, ok := ix.take(head); ok {
+					ix.legacyMatches.Add(1)
+					return i, nil
+				}
+			}
+		}
+	}
 	if n, err = ix.m.Normalize(r); err != nil {
 		return -1, err
 	}
 	return -1, ix.miss(n)
 }
+
+// LegacyMatches returns how many requests matched only through the keyed
+// placeholder of a token, as metervcr wrote them before placeholders of
+// tokens were keyless: such cassettes replay only where their key is.
+func (ix *Index) LegacyMatches() int64 { return ix.legacyMatches.Load() }
 
 // take serves the next recording of the key whose first interaction is
 // head, if any is left.

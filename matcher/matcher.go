@@ -30,9 +30,11 @@ type Config struct {
 	// TimestampsToHour compares usage timestamps truncated to the hour (the
 	// service's MeterUsage de-duplication key) instead of ignoring them.
 	TimestampsToHour bool
-	// Redactor, when set, is applied to request bodies before comparison,
-	// the same function recording applies, so a request carrying a secret
-	// matches the recording that holds its placeholder.
+	// Redactor is applied to request bodies before comparison, the same
+	// function recording applies, so a request carrying a secret matches
+	// the recording that holds its placeholder. Nil means a Redactor
+	// without a key: real tokens match their keyless placeholders, and
+	// buyer account ids only as the pseudonyms recorded.
 	Redactor *cassettes.Redactor
 }
 
@@ -47,10 +49,31 @@ type Matcher struct {
 	timestamps []cassettes.FieldPath
 	redactor   *cassettes.Redactor
 	paths      pathCache
+	// legacy, when the Redactor has a key, normalises as metervcr did
+	// when tokens had keyed placeholders: a request that matches nothing
+	// is tried again with it, so the cassettes of that time still replay
+	// where their key is.
+	legacy *Matcher
 }
 
 // New validates cfg and returns a Matcher.
 func New(cfg Config) (*Matcher, error) {
+	m, err := compile(cfg)
+	if err != nil || !cfg.Redactor.Keyed() {
+		return m, err
+	}
+	cfg.Redactor = cfg.Redactor.Legacy()
+	m.legacy, err = compile(cfg)
+	return m, err
+}
+
+func compile(cfg Config) (*Matcher, error) {
+	if cfg.Redactor == nil {
+		var err error
+		if cfg.Redactor, err = cassettes.NewRedactor(nil, nil, nil); err != nil {
+			return nil, err
+		}
+	}
 	m := &Matcher{redactor: cfg.Redactor}
 	for _, s := range cfg.IgnoreBody {
 		p, err := cassettes.ParseFieldPath(s)
@@ -205,9 +228,7 @@ func (m *Matcher) body(op string, b []byte) (string, error) {
 			p.Visit(doc, truncateToHour)
 		}
 	}
-	if m.redactor != nil {
-		m.redactor.Doc(op, doc)
-	}
+	m.redactor.Doc(op, doc)
 	doc = canonicalNumbers(doc)
 	out, err := cassettes.EncodeJSON(doc)
 	if err != nil {

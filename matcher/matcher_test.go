@@ -41,7 +41,7 @@ func testRedactor(t testing.TB) *cassettes.Redactor {
 func TestNormalizeEquivalence(t *testing.T) {
 	t.Parallel()
 	m := newMatcher(t, Default(testRedactor(t)))
-	redacted := testRedactor(t).Value(metering.KindSecret, "tok-1")
+	redacted := testRedactor(t).Value(metering.KindToken, "tok-1")
 	tests := []struct {
 		name  string
 		a, b  Request
@@ -249,4 +249,52 @@ func equalInts(a, b []int) bool {
 		}
 	}
 	return true
+}
+
+// TestMatchHTTPTokens: a live request with the real token matches its
+// keyless placeholder with or without a key, and the keyed placeholder an
+// earlier metervcr recorded only with that key.
+func TestMatchHTTPTokens(t *testing.T) {
+	t.Parallel()
+	keyed := testRedactor(t)
+	none, err := cassettes.NewRedactor(nil, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	live := func() *http.Request {
+		r, _ := http.NewRequest("POST", "https://metering.marketplace.us-east-1.amazonaws.com/", strings.NewReader(`{"RegistrationToken":"tok-1"}`))
+		r.Header.Set("X-Amz-Target", metering.Target("ResolveCustomer"))
+		return r
+	}
+	keyless := req("ResolveCustomer", `{"RegistrationToken":"`+cassettes.KeylessPlaceholder("tok-1")+`"}`)
+	old := req("ResolveCustomer", `{"RegistrationToken":"`+keyed.Legacy().Value(metering.KindToken, "tok-1")+`"}`)
+	tests := []struct {
+		name     string
+		redactor *cassettes.Redactor
+		rec      Request
+		want     bool
+	}{
+		{"keyless placeholder, key", keyed, keyless, true},
+		{"keyless placeholder, no key", none, keyless, true},
+		{"keyed placeholder, key", keyed, old, true},
+		{"keyed placeholder, no key", none, old, false},
+		{"keyed placeholder, another key", testRedactorKey(t, "another matcher key"), old, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			m := newMatcher(t, Default(tt.redactor))
+			if got := m.MatchHTTP(live(), tt.rec); got != tt.want {
+				t.Errorf("MatchHTTP = %v, want %v", got, tt.want)
+			}
+		})
+	}
+}
+
+func testRedactorKey(t testing.TB, key string) *cassettes.Redactor {
+	t.Helper()
+	r, err := cassettes.NewRedactor([]byte(key), nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
 }

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/metervcr/metervcr/cassettes"
@@ -21,6 +22,9 @@ type Miss struct {
 	// UsedUp reports a request that matches recordings all already served
 	// (Index.Once).
 	UsedUp bool
+	// Notes say, for fields that differ only for want of the recording's
+	// redaction key, why and how to match them.
+	Notes []string
 }
 
 // Diff is one field that differs between a request and a recording.
@@ -56,8 +60,45 @@ func (m *Miss) Error() string {
 	for i, d := range m.Diffs {
 		parts[i] = d.String()
 	}
-	return fmt.Sprintf("no recorded interaction matches this %s request; closest is interaction %d (%s), which differs in: %s",
+	msg := fmt.Sprintf("no recorded interaction matches this %s request; closest is interaction %d (%s), which differs in: %s",
 		op, m.Closest, m.ClosestOperation, strings.Join(parts, "; "))
+	for _, n := range m.Notes {
+		msg += ". " + n
+	}
+	return msg
+}
+
+// keyNotes explains the differences in diffs that come from matching
+// without the recording's redaction key (keyed reports whether the
+// Redactor has a key).
+func keyNotes(diffs []Diff, keyed bool) []string {
+	var notes []string
+	for _, d := range diffs {
+		rec, got := unquote(d.Recorded), unquote(d.Got)
+		if what, ok := cassettes.Unkeyed(got); ok {
+			notes = append(notes, fmt.Sprintf("%s: this replay has no redaction key, and the request sends %s, which only "+
+				"the key the cassette was recorded with turns into the pseudonym recorded (%s). Either send %s itself, "+
+				"as the replayed answers (ResolveCustomer) hand it out, or give the recording's key: "+
+				"METERVCR_REDACTION_KEY=<the hex in redaction.key of the recording machine's --ca-dir> "+
+				"(in Go, a Redactor made with that key)", d.Field, what, rec, rec))
+			continue
+		}
+		if !keyed && got != "" && cassettes.IsKeyedPlaceholder(rec) {
+			notes = append(notes, fmt.Sprintf("%s: the cassette holds a keyed placeholder (a token recorded by an earlier "+
+				"metervcr, or a field redaction rules name as a secret), which only the key it was recorded with matches: "+
+				"give that key (METERVCR_REDACTION_KEY), or, where the key is, rewrite tokens once in the keyless form "+
+				"any machine matches: metervcr redact --token TOKEN CASSETTE", d.Field))
+		}
+	}
+	return notes
+}
+
+// unquote returns the text of a flattened JSON string, or v itself.
+func unquote(v string) string {
+	if s, err := strconv.Unquote(v); err == nil {
+		return s
+	}
+	return v
 }
 
 // maxDiffs caps the fields named in a miss so messages stay readable.
@@ -85,6 +126,7 @@ func (ix *Index) explain(n Normalized) *Miss {
 			best, miss.Closest, miss.ClosestOperation, miss.Diffs = score, i, rec.Operation, d
 		}
 	}
+	miss.Notes = keyNotes(miss.Diffs, ix.m.redactor.Keyed())
 	if len(miss.Diffs) > maxDiffs {
 		miss.Diffs = append(miss.Diffs[:maxDiffs], Diff{Field: fmt.Sprintf("and %d more fields", len(miss.Diffs)-maxDiffs)})
 	}

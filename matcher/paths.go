@@ -83,7 +83,7 @@ func (m *Matcher) info(op string, path []string, h uint64) *pathInfo {
 
 func (m *Matcher) newInfo(op string, path []string) *pathInfo {
 	pi := &pathInfo{op: op, path: path, ignored: m.ignored(op, path), timestamp: m.timestamp(op, path)}
-	if m.redactor != nil && len(path) > 0 {
+	if len(path) > 0 {
 		pi.leaf = m.redactor.Place(op, path)
 	}
 	return pi

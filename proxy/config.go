@@ -89,7 +89,8 @@ type Config struct {
 	ConnectPorts []string
 
 	// Redactor protects secrets before they reach disk and is applied by
-	// the matcher to incoming requests. Required.
+	// the matcher to incoming requests. Required; recording (Record,
+	// RecordMissing) needs one with a key (cassettes.Redactor.Keyed).
 	Redactor *cassettes.Redactor
 	// Match configures matching in Replay; its Redactor is set from
 	// Redactor. The zero value means matcher.Default.

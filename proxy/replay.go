@@ -230,6 +230,10 @@ func (s *Server) replay(w http.ResponseWriter, ex *exchange, intercepted bool) o
 type Summary struct {
 	Misses []string // operation of each missed request, in arrival order
 	Unused []Unused
+	// KeyedTokens counts requests whose token matched only the keyed
+	// placeholder an earlier metervcr recorded, which only the redaction
+	// key matches.
+	KeyedTokens int64
 }
 
 // Unused is a recorded interaction that no request used.
@@ -250,6 +254,7 @@ func (s *Server) Summary() Summary {
 	for _, i := range s.index.Unused() {
 		sum.Unused = append(sum.Unused, Unused{Index: i, Operation: s.index.Recorded(i).Operation})
 	}
+	sum.KeyedTokens = s.index.LegacyMatches()
 	return sum
 }
 
@@ -267,6 +272,10 @@ func (sum Summary) String() string {
 			parts[i] = fmt.Sprintf("%d %s", u.Index, u.Operation)
 		}
 		fmt.Fprintf(&b, " (%s)", strings.Join(parts, ", "))
+	}
+	if sum.KeyedTokens > 0 {
+		fmt.Fprintf(&b, "; %d request(s) matched a token only through its keyed placeholder, which needs the redaction key:"+
+			" to replay on machines without it, run once where the key is: metervcr redact --token TOKEN CASSETTE", sum.KeyedTokens)
 	}
 	return b.String()
 }

@@ -66,6 +66,9 @@ func New(cfg Config) (*Server, error) {
 	if cfg.Redactor == nil {
 		return nil, errors.New("proxy: Config.Redactor is required")
 	}
+	if (cfg.Mode == Record || cfg.RecordMissing) && !cfg.Redactor.Keyed() {
+		return nil, errors.New("proxy: recording needs a Config.Redactor with a key: one without cannot pseudonymise account ids")
+	}
 	s := &Server{
 		mode:     cfg.Mode,
 		region:   cfg.Region,

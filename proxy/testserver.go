@@ -69,12 +69,14 @@ func NewTestServer(tb TB, cfg Config) *TestServer {
 // cfg is completed for tests before proxy.New sees it:
 //   - In Replay, neither Cassette nor Interactions serves the built-in demo
 //     cassette (what metervcr replay serves without --cassette).
-//   - A nil Redactor means a one-off random key: cassettes stay free of
-//     secrets, but a replayed request that carries a real secret (a
-//     registration token, a buyer's account id) matches only when the
-//     Redactor is keyed like the recording (cassettes.LoadKey); requests
-//     that carry the placeholders, as replayed answers hand them out, match
-//     without it. Placeholders of a recording also change from run to run.
+//   - A nil Redactor means, in Replay, a Redactor without a key: requests
+//     that carry real tokens (registration tokens) match their keyless
+//     placeholders, but a request that carries a buyer's real account id
+//     matches only when the Redactor is keyed like the recording
+//     (cassettes.LoadKey); requests that carry the pseudonyms, as replayed
+//     answers hand them out, match without it. In Record it means a
+//     one-off random key: cassettes stay free of secrets, and account id
+//     pseudonyms change from run to run.
 //
 // Other fields keep the meaning Config documents; in particular replay makes
 // no AWS checks unless Checks asks for them (metervcr replay makes all).
@@ -92,8 +94,11 @@ func StartTestServer(cfg Config) (*TestServer, error) {
 		}
 	}
 	if cfg.Redactor == nil {
-		key := make([]byte, 32)
-		rand.Read(key) // never fails (crypto/rand panics rather than return an error)
+		var key []byte
+		if cfg.Mode == Record || cfg.RecordMissing {
+			key = make([]byte, 32)
+			rand.Read(key) // never fails (crypto/rand panics rather than return an error)
+		}
 		r, err := cassettes.NewRedactor(key, nil, nil)
 		if err != nil {
 			return nil, err

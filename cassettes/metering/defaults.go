@@ -40,12 +40,21 @@ var TimestampFields = []string{
 	"BatchMeterUsage.UsageRecords[].Timestamp",
 }
 
-// RedactedHeaders are request headers never stored in clear.
+// RedactedHeaders are request headers never stored in clear. Their values
+// are signatures and session tokens: KindToken.
 var RedactedHeaders = []string{"Authorization", "X-Amz-Security-Token"}
 
-// Redaction kinds say what shape a placeholder keeps.
+// Redaction kinds say what shape a placeholder keeps and whether it needs
+// the redaction key.
 const (
-	// KindSecret replaces the value with an opaque placeholder.
+	// KindToken replaces a value too random to guess (a registration token,
+	// a session token, a signature, an access key) with an opaque
+	// placeholder computed from the value alone, so that replay matches
+	// the real value on any machine, key or no key.
+	KindToken = "token"
+	// KindSecret replaces the value with an opaque placeholder keyed with
+	// the redaction key: for values a user names whose entropy is unknown,
+	// which a keyless digest would let anyone confirm by guessing.
 	KindSecret = "secret"
 	// KindAccountID keeps twelve digits.
 	KindAccountID = "account-id"
@@ -66,7 +75,7 @@ type BodyRule struct {
 // id, alone or inside a license ARN. CustomerIdentifier and RegisterUsage's
 // Signature are kept: audits and applications need them.
 var RedactedBodyFields = []BodyRule{
-	{Path: "ResolveCustomer.RegistrationToken", Kind: KindSecret},
+	{Path: "ResolveCustomer.RegistrationToken", Kind: KindToken},
 	{Path: "*.CustomerAWSAccountId", Kind: KindAccountID},
 	{Path: "*.UsageRecords[].CustomerAWSAccountId", Kind: KindAccountID},
 	{Path: "*.Results[].UsageRecord.CustomerAWSAccountId", Kind: KindAccountID},

@@ -22,8 +22,10 @@ var crossKey = []byte("cross-client test placeholder key")
 
 // TestCrossClientReplay records the same session with each client (Go SDK,
 // AWS CLI, JavaScript SDK) through metervcr against the fake service, then
-// replays every cassette to every client, hours later and signed with
-// other keys. The clients differ on the wire (JSON layout and member
+// replays every cassette to every client, hours later, signed with other
+// keys, and as a CI runner that did not record would: an empty home, no
+// redaction key, no AWS credentials. The clients send the real
+// registration token their fixtures hold. The clients differ on the wire (JSON layout and member
 // order, timestamp precision: Go milliseconds, the CLI whole seconds;
 // ClientToken: random in Go and JavaScript, absent from the CLI; headers),
 // yet each must get the answers the recording client got, and each must
@@ -65,7 +67,7 @@ func TestCrossClientReplay(t *testing.T) {
 	full := append(session(replayedAt), missCall(replayedAt))
 	replays := map[string]*process{}
 	for _, c := range clients {
-		replays[c.name] = start(t, env, "replay", "--cassette", paths[c.name])
+		replays[c.name] = start(t, freshEnv(t), "replay", "--cassette", paths[c.name])
 	}
 	t.Run("replay", func(t *testing.T) {
 		for _, from := range clients {

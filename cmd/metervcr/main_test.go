@@ -172,6 +172,19 @@ func recordEnv(t *testing.T) []string {
 	}
 }
 
+// freshEnv is the environment of a CI runner that did not record: an empty
+// home and state directory, no redaction key, no AWS credentials or
+// configuration.
+func freshEnv(t *testing.T) []string {
+	home := t.TempDir()
+	return []string{
+		"HOME=" + home, "METERVCR_CA_DIR=" + filepath.Join(home, ".metervcr"), "METERVCR_REDACTION_KEY=",
+		"AWS_ACCESS_KEY_ID=", "AWS_SECRET_ACCESS_KEY=", "AWS_SESSION_TOKEN=", "AWS_PROFILE=",
+		"AWS_CONFIG_FILE=" + filepath.Join(home, "none"), "AWS_SHARED_CREDENTIALS_FILE=" + filepath.Join(home, "none"),
+		"AWS_EC2_METADATA_DISABLED=true",
+	}
+}
+
 func sdk(url string) *mm.Client {
 	return mm.NewFromConfig(aws.Config{Region: "us-east-1",
 		Credentials: credentials.NewStaticCredentialsProvider("AKIAI44QH8DHBEXAMPLE", "je7MtGbClwBF/2Zp9Utk/h3yCo8nvbEXAMPLEKEY", "")},

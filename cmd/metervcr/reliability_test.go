@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"math/rand/v2"
@@ -72,6 +73,12 @@ func TestKillAtRandomPoints(t *testing.T) {
 		close(stop)
 		wg.Wait()
 		c, err := cassettes.Load(path)
+		if errors.Is(err, cassettes.ErrNotFound) && len(answered) == 0 {
+			// Killed before the first call was answered (a loaded
+			// machine): nothing was promised, and nothing is written
+			// before the first append.
+			continue
+		}
 		if err != nil {
 			t.Fatalf("round %d: cassette does not load after kill -9: %v", round, err)
 		}

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"crypto/rand"
 	"errors"
 	"fmt"
 	"io"
@@ -119,8 +118,9 @@ func liveHeap() uint64 {
 
 // redactionKey returns the placeholder key: METERVCR_REDACTION_KEY (hex)
 // when set, else the key file in dir, created when create is set. Without
-// either, replay uses a one-off key: requests then match through the
-// placeholders they carry, not through the secrets they replace.
+// either it returns nil: replay then matches tokens by their keyless
+// placeholders, and buyer account ids only as the pseudonyms the cassette
+// holds.
 func redactionKey(dir string, create bool, log *slog.Logger) ([]byte, error) {
 	if s := os.Getenv("METERVCR_REDACTION_KEY"); s != "" {
 		k, err := cassettes.ParseKey(s)
@@ -131,10 +131,9 @@ func redactionKey(dir string, create bool, log *slog.Logger) ([]byte, error) {
 	}
 	k, err := cassettes.LoadKey(dir, create)
 	if errors.Is(err, fs.ErrNotExist) && !create {
-		log.Info("no placeholder key found; secrets in requests will match only as the placeholders the cassette holds", "dir", dir)
-		k = make([]byte, 32)
-		rand.Read(k) // never fails (crypto/rand panics rather than return an error)
-		return k, nil
+		log.Info("no redaction key (METERVCR_REDACTION_KEY, or "+cassettes.KeyFile+" in --ca-dir): registration tokens and other "+
+			"secrets still match; buyer account ids match only as the pseudonyms the cassette holds", "dir", dir)
+		return nil, nil
 	}
 	if err != nil {
 		return nil, usageError("placeholder key: %v", err)
