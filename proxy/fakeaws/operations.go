@@ -13,15 +13,6 @@ import (
 	"github.com/metervcr/metervcr/cassettes/metering"
 )
 
-// Time windows of usage timestamps (API reference §4.1, §4.2). The service
-// also refuses usage from the future; it allows as much clock skew as it
-// does for signatures.
-const (
-	meterUsageWindow      = 6 * time.Hour
-	batchMeterUsageWindow = 24 * time.Hour
-	futureSlack           = maxSkew
-)
-
 // Statuses of a BatchMeterUsage result.
 const (
 	statusSuccess               = "Success"
@@ -76,7 +67,7 @@ func (s *Service) meterUsage(accessKeyID string, m members) (any, error) {
 	if err := checkAllocations(in.UsageAllocations, in.hasAllocations, quantity); err != nil {
 		return nil, err
 	}
-	if err := s.checkTimestamp(*in.Timestamp, meterUsageWindow); err != nil {
+	if err := s.checkTimestamp(*in.Timestamp, metering.MeterUsageWindow); err != nil {
 		return nil, err
 	}
 	if valueOr(in.DryRun, false) {
@@ -149,7 +140,7 @@ func (s *Service) batchMeterUsage(m members) (any, error) {
 		}
 	}
 	for _, rec := range in.UsageRecords {
-		if err := s.checkTimestamp(*rec.Timestamp, batchMeterUsageWindow); err != nil {
+		if err := s.checkTimestamp(*rec.Timestamp, metering.BatchMeterUsageWindow); err != nil {
 			return nil, err
 		}
 	}
@@ -273,14 +264,14 @@ func (s *Service) signature(productCode, nonce string, keyVersion int64) string 
 	return signingInput + "." + enc.EncodeToString(mac.Sum(nil))
 }
 
-// checkTimestamp refuses usage older than window or from the future.
+// checkTimestamp refuses usage older than window or further in the future
+// than metering.FutureSlack.
 func (s *Service) checkTimestamp(ts epoch, window time.Duration) error {
 	now := s.now()
 	lo := float64(now.Add(-window).UnixMilli()) / 1000
-	hi := float64(now.Add(futureSlack).UnixMilli()) / 1000
+	hi := float64(now.Add(metering.FutureSlack).UnixMilli()) / 1000
 	if ts.Seconds < lo || ts.Seconds > hi {
-		return badRequest(metering.ErrTimestampOutOfBounds,
-			"The timestamp value passed in the UsageRecord is out of allowed range: %s.", ts)
+		return badRequest(metering.ErrTimestampOutOfBounds, "%s", metering.TimestampOutOfBoundsMessage(ts.Seconds))
 	}
 	return nil
 }
