@@ -57,7 +57,7 @@ func (s *Service) meterUsage(accessKeyID string, m members) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	if !s.products[*in.ProductCode] {
+	if !s.productExists(*in.ProductCode) {
 		return nil, errInvalidProductCode()
 	}
 	if err := s.checkDimension(*in.ProductCode, *in.UsageDimension); err != nil {
@@ -131,7 +131,7 @@ func (s *Service) batchMeterUsage(m members) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	if in.ProductCode != nil && !s.products[*in.ProductCode] {
+	if in.ProductCode != nil && !s.productExists(*in.ProductCode) {
 		return nil, errInvalidProductCode()
 	}
 	for _, rec := range in.UsageRecords {
@@ -186,8 +186,12 @@ func (s *Service) batchMeterUsage(m members) (any, error) {
 
 // subscriber returns the customer a usage record names, if that customer
 // is subscribed to product (any product when nil) and holds the license the
-// record names, if any.
+// record names, if any. An open Service subscribes any customer it does
+// not list to product, apart from the reserved ones.
 func (s *Service) subscriber(product *string, rec usageRecord) (Customer, bool) {
+	if notSubscribed(rec) {
+		return Customer{}, false
+	}
 	for _, c := range s.customers {
 		switch {
 		case product != nil && c.ProductCode != *product:
@@ -198,31 +202,53 @@ func (s *Service) subscriber(product *string, rec usageRecord) (Customer, bool) 
 			return c, true
 		}
 	}
-	return Customer{}, false
+	if !s.open {
+		return Customer{}, false
+	}
+	c := Customer{ProductCode: valueOr(product, "")}
+	if rec.CustomerAWSAccountID != nil {
+		c.CustomerAWSAccountID = *rec.CustomerAWSAccountID
+	} else {
+		c.CustomerIdentifier = *rec.CustomerIdentifier
+	}
+	return c, true
 }
 
-// resolveCustomer resolves a registration token. Tokens may be resolved
-// more than once, unlike AWS's, so that tests can repeat themselves.
+// resolveCustomer resolves a registration token: a reserved one to its
+// error, a listed one to its customer, and any other to the customer
+// derived from it when the Service is open. Tokens may be resolved more
+// than once, unlike AWS's, so that tests can repeat themselves.
 func (s *Service) resolveCustomer(m members) (any, error) {
 	in, err := decodeResolveCustomer(m)
 	if err != nil {
 		return nil, err
 	}
-	for _, c := range s.customers {
-		if c.Token != *in.RegistrationToken {
-			continue
-		}
-		if c.ProductCode == ThrottledProduct {
-			return nil, errThrottled()
-		}
-		return resolveCustomerOutput{
-			CustomerAWSAccountID: c.CustomerAWSAccountID,
-			CustomerIdentifier:   c.CustomerIdentifier,
-			LicenseArn:           licenseArn(c),
-			ProductCode:          c.ProductCode,
-		}, nil
+	token := *in.RegistrationToken
+	switch token {
+	case InvalidRegistrationToken:
+		return nil, errInvalidToken()
+	case ExpiredRegistrationToken:
+		return nil, badRequest(metering.ErrExpiredToken, "Registration token has expired.")
 	}
-	return nil, badRequest(metering.ErrInvalidToken, "Registration token is invalid.")
+	i := slices.IndexFunc(s.customers, func(c Customer) bool { return c.Token == token })
+	var c Customer
+	switch {
+	case i >= 0:
+		c = s.customers[i]
+	case s.open:
+		c = DeriveCustomer(token)
+	default:
+		return nil, errInvalidToken()
+	}
+	if c.ProductCode == ThrottledProduct {
+		return nil, errThrottled()
+	}
+	return resolveCustomerOutput{
+		CustomerAWSAccountID: c.CustomerAWSAccountID,
+		CustomerIdentifier:   c.CustomerIdentifier,
+		LicenseArn:           licenseArn(c),
+		ProductCode:          c.ProductCode,
+	}, nil
 }
 
 // registerUsage answers a container product's start-up check with a
@@ -232,7 +258,7 @@ func (s *Service) registerUsage(m members) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	if !s.products[*in.ProductCode] {
+	if !s.productExists(*in.ProductCode) {
 		return nil, errInvalidProductCode()
 	}
 	if *in.PublicKeyVersion != 1 {
@@ -285,6 +311,16 @@ func (s *Service) checkDimension(product, dimension string) error {
 	}
 	return badRequest(metering.ErrInvalidUsageDimension,
 		"The usageDimension %s is not one of the dimensions of product %s.", dimension, product)
+}
+
+// productExists reports whether product code exists: NoSuchProduct never
+// does, any other does in an open Service, and a listed one always does.
+func (s *Service) productExists(code string) bool {
+	return code != NoSuchProduct && (s.open || s.products[code])
+}
+
+func errInvalidToken() error {
+	return badRequest(metering.ErrInvalidToken, "Registration token is invalid.")
 }
 
 func errInvalidProductCode() error {
