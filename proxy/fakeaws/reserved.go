@@ -54,7 +54,7 @@ func (r ReservedValue) String() string {
 // Reserved lists the reserved values in the order people read them.
 var Reserved = []ReservedValue{
 	{"ProductCode", NoSuchProduct, "MeterUsage, BatchMeterUsage, RegisterUsage", metering.ErrInvalidProductCode},
-	{"ProductCode", ThrottledProduct, "every operation, every attempt", metering.ErrThrottling},
+	{"ProductCode", ThrottledProduct, "MeterUsage, BatchMeterUsage, RegisterUsage; every attempt", metering.ErrThrottling},
 	{"RegistrationToken", InvalidRegistrationToken, "ResolveCustomer", metering.ErrInvalidToken},
 	{"RegistrationToken", ExpiredRegistrationToken, "ResolveCustomer", metering.ErrExpiredToken},
 	{"CustomerAWSAccountId", NotSubscribedAccountID, "BatchMeterUsage result", statusCustomerNotSubscribed},
