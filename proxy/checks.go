@@ -184,14 +184,8 @@ func checkSignature(r *http.Request, intercepted bool, regions map[string]bool, 
 		return signatureError(metering.ErrInvalidSignature,
 			"Date in Credential scope does not match YYYYMMDD from ISO-8601 version of date from HTTP: '%s' != '%s', from '%s'.", scope.Date, amzDate[:8], amzDate)
 	}
-	now = now.UTC()
-	switch {
-	case t.Before(now.Add(-metering.SignatureSkew)):
-		return signatureError(metering.ErrInvalidSignature, "Signature expired: %s is now earlier than %s (%s - 15 min.)",
-			amzDate, now.Add(-metering.SignatureSkew).Format("20060102T150405Z"), now.Format("20060102T150405Z"))
-	case t.After(now.Add(metering.SignatureSkew)):
-		return signatureError(metering.ErrInvalidSignature, "Signature not yet current: %s is still later than %s (%s + 15 min.)",
-			amzDate, now.Add(metering.SignatureSkew).Format("20060102T150405Z"), now.Format("20060102T150405Z"))
+	if msg := metering.SignatureClockMessage(t, now); msg != "" {
+		return signatureError(metering.ErrInvalidSignature, "%s", msg)
 	}
 	return nil
 }
@@ -201,7 +195,7 @@ func checkSignature(r *http.Request, intercepted bool, regions map[string]bool, 
 // formed values every request carries; anything else goes to time.Parse,
 // and its error.
 func parseAmzDate(v string) (time.Time, error) {
-	const layout = "20060102T150405Z"
+	const layout = metering.AmzDateFormat
 	if len(v) != len(layout) || v[8] != 'T' || v[15] != 'Z' {
 		return time.Parse(layout, v)
 	}
@@ -297,7 +291,7 @@ func checkWindowText(v string, now time.Time, window time.Duration) error {
 	hi := float64(now.Add(metering.FutureSlack).UnixMilli()) / 1000
 	if secs < lo || secs > hi {
 		return &statusError{status: http.StatusBadRequest, code: metering.ErrTimestampOutOfBounds,
-			msg: fmt.Sprintf("The timestamp value passed in the UsageRecord is out of allowed range: %v.", secs)}
+			msg: metering.TimestampOutOfBoundsMessage(secs)}
 	}
 	return nil
 }

@@ -4,6 +4,8 @@ import (
 	"math/rand/v2"
 	"testing"
 	"time"
+
+	"github.com/metervcr/metervcr/cassettes/metering"
 )
 
 func TestParseAmzDateAgreesWithTimeParse(t *testing.T) {
@@ -28,5 +30,30 @@ func TestParseAmzDateAgreesWithTimeParse(t *testing.T) {
 		if (werr == nil) != (gerr == nil) || !got.Equal(want) || (werr != nil && werr.Error() != gerr.Error()) {
 			t.Fatalf("parseAmzDate(%q) = %v, %v; time.Parse gives %v, %v", in, got, gerr, want, werr)
 		}
+	}
+}
+
+func TestCheckMeteringNamesTheTimestamp(t *testing.T) {
+	t.Parallel()
+	now := time.Unix(1796630400, 0) // 2026-12-07T08:00:00Z
+	tests := []struct {
+		name, op, body, want string
+	}{
+		{"MeterUsage fraction", metering.MeterUsage, `{"Timestamp":1796608500.166}`, "2026-12-07T01:55:00.166Z"},
+		{"MeterUsage exponent", metering.MeterUsage, `{"Timestamp":1.796608500166E9}`, "2026-12-07T01:55:00.166Z"},
+		{"BatchMeterUsage record", metering.BatchMeterUsage, `{"UsageRecords":[{"Timestamp":1796543999.5}]}`, "2026-12-06T07:59:59.5Z"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			err := checkMetering(tt.op, []byte(tt.body), now)
+			if err == nil {
+				t.Fatalf("checkMetering(%s) = nil, want %s", tt.body, metering.ErrTimestampOutOfBounds)
+			}
+			want := "The timestamp value passed in the UsageRecord is out of allowed range: " + tt.want + "."
+			if _, code, msg := statusOf(err); code != metering.ErrTimestampOutOfBounds || msg != want {
+				t.Errorf("checkMetering(%s) = %s %q, want %s %q", tt.body, code, msg, metering.ErrTimestampOutOfBounds, want)
+			}
+		})
 	}
 }

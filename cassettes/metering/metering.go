@@ -10,6 +10,7 @@ package metering
 
 import (
 	"encoding/json"
+	"fmt"
 	"strings"
 	"time"
 )
@@ -193,3 +194,30 @@ const (
 	// SignatureSkew is how far X-Amz-Date may be from the service's clock.
 	SignatureSkew = 15 * time.Minute
 )
+
+// AmzDateFormat is the layout of X-Amz-Date values (ISO 8601 basic format).
+const AmzDateFormat = "20060102T150405Z"
+
+// SignatureClockMessage returns the message AWS refuses a signature with,
+// as an InvalidSignatureException, when the date it was made at is more
+// than SignatureSkew away from now, or "" when the date is close enough.
+func SignatureClockMessage(date, now time.Time) string {
+	date, now = date.UTC(), now.UTC()
+	minutes := int(SignatureSkew / time.Minute)
+	switch {
+	case date.Before(now.Add(-SignatureSkew)):
+		return fmt.Sprintf("Signature expired: %s is now earlier than %s (%s - %d min.)",
+			date.Format(AmzDateFormat), now.Add(-SignatureSkew).Format(AmzDateFormat), now.Format(AmzDateFormat), minutes)
+	case date.After(now.Add(SignatureSkew)):
+		return fmt.Sprintf("Signature not yet current: %s is still later than %s (%s + %d min.)",
+			date.Format(AmzDateFormat), now.Add(SignatureSkew).Format(AmzDateFormat), now.Format(AmzDateFormat), minutes)
+	}
+	return ""
+}
+
+// TimestampOutOfBoundsMessage is the message of the
+// TimestampOutOfBoundsException that refuses a usage timestamp of secs
+// epoch seconds.
+func TimestampOutOfBoundsMessage(secs float64) string {
+	return "The timestamp value passed in the UsageRecord is out of allowed range: " + FormatTimestamp(secs) + "."
+}

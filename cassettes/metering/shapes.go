@@ -3,6 +3,7 @@ package metering
 import (
 	"encoding/json"
 	"math"
+	"strconv"
 	"time"
 )
 
@@ -104,12 +105,38 @@ type RegisterUsageInput struct {
 // or unreadable one.
 func ParseTimestamp(n json.Number) (time.Time, bool) {
 	f, err := n.Float64()
-	if err != nil || math.IsInf(f, 0) || math.Abs(f) > 1e13 {
+	if err != nil {
+		return time.Time{}, false
+	}
+	return epochTime(f)
+}
+
+// FormatTimestamp writes epoch seconds as messages about usage show them:
+// RFC 3339 in UTC with milliseconds (2026-12-07T01:55:00.166Z), not as a
+// float (1.796608500166e+09). A value too far from the present to be a
+// date is written as a decimal number.
+func FormatTimestamp(secs float64) string {
+	t, ok := epochTime(secs)
+	if !ok || t.Year() < 0 || t.Year() > 9999 {
+		return strconv.FormatFloat(secs, 'f', -1, 64)
+	}
+	return t.Format(TimestampLayout)
+}
+
+// TimestampLayout is the layout in which metervcr shows usage timestamps:
+// RFC 3339 in UTC, with milliseconds when there are any.
+const TimestampLayout = "2006-01-02T15:04:05.999Z07:00"
+
+// epochTime converts epoch seconds to a time in UTC, truncated to
+// milliseconds as the SDKs truncate them. It reports false for values that
+// are not finite or not within 1e13 seconds of the epoch.
+func epochTime(secs float64) (time.Time, bool) {
+	if math.IsNaN(secs) || math.IsInf(secs, 0) || math.Abs(secs) > 1e13 {
 		return time.Time{}, false
 	}
 	// Rounding to the millisecond undoes the float's error:
 	// 1795835861.645 is 1795835861.6449999... as a float64.
-	return time.UnixMilli(int64(math.Round(f * 1000))).UTC(), true
+	return time.UnixMilli(int64(math.Round(secs * 1000))).UTC(), true
 }
 
 // Quantity reads a usage quantity; a missing one means 0, as in the API.

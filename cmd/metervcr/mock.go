@@ -25,15 +25,20 @@ func mockCommand(stderr io.Writer) *cli.Command {
 			"6-hour MeterUsage and 24-hour BatchMeterUsage windows, allocations adding up to the\n" +
 			"quantity), de-duplicates usage (an identical MeterUsage in the same hour gets the same\n" +
 			"MeteringRecordId, a different quantity DuplicateRequestException; a batch record\n" +
-			"repeated with another quantity is DuplicateRecord), resolves registration tokens from\n" +
-			"--customers (or the built-in customers the README lists) and answers unknown customers\n" +
-			"with CustomerNotSubscribed. Product code throttled-product-example is always throttled.\n" +
+			"repeated with another quantity is DuplicateRecord) and answers with the service's errors.\n\n" +
+			"Without --customers it accepts your own values: every product code and dimension the\n" +
+			"API model accepts exists, every registration token resolves to a customer derived\n" +
+			"from the token (the same token, the same customer, in every process), and\n" +
+			"BatchMeterUsage meters any customer. The README's built-in tokens resolve as listed.\n" +
+			"With --customers FILE it is strict: the file's products and tokens are the only ones\n" +
+			"that exist, and customers it does not list are CustomerNotSubscribed.\n\n" +
+			"These values reach the errors in either case:\n" + reservedLines("  ") + "\n" +
 			"State lives in memory until the process exits. Signatures are not verified unless\n" +
 			"--verify-signatures is given; their shape and clock are (--aws-checks).",
 		Flags: []cli.Flag{
 			listenFlag(),
 			&cli.StringFlag{Name: "customers", EnvVars: []string{"METERVCR_CUSTOMERS"},
-				Usage: "YAML list of {token, customerIdentifier, customerAWSAccountId, productCode[, dimensions]}; its product codes are the only ones that exist; default: the built-in customers"},
+				Usage: "YAML list of {token, customerIdentifier, customerAWSAccountId, productCode[, dimensions]}: only these products, tokens and customers exist; default: any well-formed value exists"},
 			&cli.BoolFlag{Name: "verify-signatures", EnvVars: []string{"METERVCR_VERIFY_SIGNATURES"},
 				Usage: "check SigV4 signatures against the test key pairs printed at start, and answer bad ones as AWS does (403)"},
 			&cli.StringFlag{Name: "aws-checks", Value: "all", EnvVars: []string{"METERVCR_AWS_CHECKS"},
@@ -65,12 +70,14 @@ func mockCommand(stderr io.Writer) *cli.Command {
 	}
 }
 
-// mockConfig returns the model's configuration: the customers of file, or
-// the built-in ones when file is empty, and signatures checked only when
-// verify is set.
+// mockConfig returns the model's configuration: strict with the customers
+// of file, or open (any well-formed value exists, besides the built-in
+// customers) when file is empty, and signatures checked only when verify
+// is set.
 func mockConfig(file string, verify bool) (fakeaws.Config, error) {
 	cfg := fakeaws.Config{SkipSignatures: !verify}
 	if file == "" {
+		cfg.Open = true
 		return cfg, nil
 	}
 	data, err := os.ReadFile(file)
@@ -97,7 +104,6 @@ func printMockHowTo(w io.Writer, url string, cfg fakeaws.Config) {
 	if customers == nil {
 		customers = fakeaws.DefaultCustomers
 	}
-	fmt.Fprintf(w, "metervcr: products: %s (%s is always throttled)\n", shortList(products), fakeaws.ThrottledProduct)
 	var tokens []string
 	for _, c := range customers {
 		if c.Token == "" {
@@ -106,9 +112,17 @@ func printMockHowTo(w io.Writer, url string, cfg fakeaws.Config) {
 		ids := strings.Trim(c.CustomerIdentifier+"/"+c.CustomerAWSAccountID, "/")
 		tokens = append(tokens, fmt.Sprintf("%s -> %s of %s", c.Token, ids, c.ProductCode))
 	}
-	if len(tokens) > 0 {
-		fmt.Fprintf(w, "metervcr: registration tokens: %s\n", shortList(tokens))
+	if cfg.Open {
+		fmt.Fprintf(w, "metervcr: products: any product code and dimension the API accepts, e.g. %s\n", shortList(products))
+		fmt.Fprintf(w, "metervcr: registration tokens: any token resolves to a customer derived from it; built in: %s\n", shortList(tokens))
+		fmt.Fprintln(w, "metervcr: BatchMeterUsage meters any customer; --customers FILE makes only the file's products, tokens and customers exist")
+	} else {
+		fmt.Fprintf(w, "metervcr: products: %s\n", shortList(products))
+		if len(tokens) > 0 {
+			fmt.Fprintf(w, "metervcr: registration tokens: %s\n", shortList(tokens))
+		}
 	}
+	fmt.Fprintf(w, "metervcr: reserved values:\n%s", reservedLines("  "))
 	env := "AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test"
 	if cfg.SkipSignatures {
 		fmt.Fprintln(w, "metervcr: signatures are not checked: any credentials will do (--verify-signatures checks them)")
@@ -134,4 +148,14 @@ func shortList(items []string) string {
 		return strings.Join(items, ", ")
 	}
 	return fmt.Sprintf("%s and %d more", strings.Join(items[:mockShown], ", "), len(items)-mockShown)
+}
+
+// reservedLines lists the values that reach the model's errors, one per
+// line, each after indent.
+func reservedLines(indent string) string {
+	var b strings.Builder
+	for _, r := range fakeaws.Reserved {
+		fmt.Fprintf(&b, "%s%s\n", indent, r)
+	}
+	return b.String()
 }

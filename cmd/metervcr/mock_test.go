@@ -188,12 +188,12 @@ func TestMockBatchResults(t *testing.T) {
 		}
 		return out.Results
 	}
-	first := batch(record("requests", 5, customer.CustomerAWSAccountID), record("users", 1, "999988887777"))
+	first := batch(record("requests", 5, customer.CustomerAWSAccountID), record("users", 1, fakeaws.NotSubscribedAccountID))
 	if first[0].Status != types.UsageRecordResultStatusSuccess || aws.ToString(first[0].MeteringRecordId) == "" {
 		t.Errorf("subscribed customer: status %s, id %q; want Success and an id", first[0].Status, aws.ToString(first[0].MeteringRecordId))
 	}
 	if first[1].Status != types.UsageRecordResultStatusCustomerNotSubscribed {
-		t.Errorf("unknown customer: status %s, want CustomerNotSubscribed", first[1].Status)
+		t.Errorf("reserved customer: status %s, want CustomerNotSubscribed", first[1].Status)
 	}
 	again := batch(record("requests", 5, customer.CustomerAWSAccountID), record("requests", 6, customer.CustomerAWSAccountID))
 	if again[0].Status != types.UsageRecordResultStatusSuccess || aws.ToString(again[0].MeteringRecordId) != aws.ToString(first[0].MeteringRecordId) {
@@ -225,8 +225,10 @@ func TestMockCustomersFile(t *testing.T) {
 	if err != nil || aws.ToString(rc.CustomerIdentifier) != "cust-acme" || aws.ToString(rc.CustomerAWSAccountId) != "123456789012" || aws.ToString(rc.ProductCode) != "acme-saas" {
 		t.Fatalf("ResolveCustomer(TOKEN-ACME) = %+v, %v; want cust-acme, 123456789012 of acme-saas", rc, err)
 	}
-	if _, err := c.ResolveCustomer(ctx, &mm.ResolveCustomerInput{RegistrationToken: aws.String(customer.Token)}); errorCode(err) != metering.ErrInvalidToken {
-		t.Errorf("built-in token with a customers file: %v, want %s", err, metering.ErrInvalidToken)
+	for _, token := range []string{customer.Token, "TOKEN-NOT-IN-THE-FILE"} {
+		if _, err := c.ResolveCustomer(ctx, &mm.ResolveCustomerInput{RegistrationToken: aws.String(token)}); errorCode(err) != metering.ErrInvalidToken {
+			t.Errorf("ResolveCustomer(%s) with a customers file: %v, want %s", token, err, metering.ErrInvalidToken)
+		}
 	}
 	meterProduct := func(p, dim string) error {
 		in := meterInput(dim, 1, lastHour(5))
@@ -239,6 +241,7 @@ func TestMockCustomersFile(t *testing.T) {
 		{"acme-saas", "sets", metering.ErrInvalidUsageDimension},
 		{"acme-ami", "anything", ""},
 		{product, "requests", metering.ErrInvalidProductCode},
+		{"acme-not-in-the-file", "requests", metering.ErrInvalidProductCode},
 	} {
 		if err := meterProduct(tt.product, tt.dimension); errorCode(err) != tt.code {
 			t.Errorf("MeterUsage(%s, %s): %v, want %q", tt.product, tt.dimension, err, tt.code)
@@ -246,9 +249,11 @@ func TestMockCustomersFile(t *testing.T) {
 	}
 	out, err := c.BatchMeterUsage(ctx, &mm.BatchMeterUsageInput{UsageRecords: []types.UsageRecord{
 		{CustomerAWSAccountId: rc.CustomerAWSAccountId, LicenseArn: rc.LicenseArn, Dimension: aws.String("seats"), Quantity: aws.Int32(3), Timestamp: aws.Time(lastHour(5))},
+		{CustomerAWSAccountId: aws.String("123456789013"), Dimension: aws.String("seats"), Quantity: aws.Int32(3), Timestamp: aws.Time(lastHour(5))},
 	}})
-	if err != nil || len(out.Results) != 1 || out.Results[0].Status != types.UsageRecordResultStatusSuccess {
-		t.Errorf("BatchMeterUsage for the file's customer: %+v, %v; want one Success", out, err)
+	if err != nil || len(out.Results) != 2 || out.Results[0].Status != types.UsageRecordResultStatusSuccess ||
+		out.Results[1].Status != types.UsageRecordResultStatusCustomerNotSubscribed {
+		t.Errorf("BatchMeterUsage for the file's customer and one it does not list: %+v, %v; want Success, CustomerNotSubscribed", out, err)
 	}
 }
 

@@ -103,7 +103,10 @@ func validationCases() []validationCase {
 		{name: "MU timestamp as a string", op: metering.MeterUsage,
 			body: `{"ProductCode":"` + product + `","Timestamp":"2026-01-02T03:04:05Z","UsageDimension":"requests"}`, code: metering.ErrSerialization},
 		// MeterUsage: the service's errors.
-		{name: "MU unknown product", call: mu(func(in *mm.MeterUsageInput) { in.ProductCode = aws.String("no-such-product") }), code: metering.ErrInvalidProductCode},
+		{name: "MU reserved product", call: mu(func(in *mm.MeterUsageInput) { in.ProductCode = aws.String(fakeaws.NoSuchProduct) }), code: metering.ErrInvalidProductCode},
+		{name: "MU made-up product and dimension", call: mu(func(in *mm.MeterUsageInput) {
+			in.ProductCode, in.UsageDimension = aws.String("my-own-product"), aws.String("my-dimension")
+		}), code: valid},
 		{name: "MU allocations do not add up", call: mu(func(in *mm.MeterUsageInput) {
 			in.UsageAllocations = []types.UsageAllocation{alloc(4, tags("team", "blue"))}
 		}), code: metering.ErrInvalidUsageAllocations},
@@ -139,7 +142,8 @@ func validationCases() []validationCase {
 		{name: "BMU missing records", op: metering.BatchMeterUsage, body: `{"ProductCode":"` + product + `"}`, code: metering.ErrValidation},
 		{name: "BMU record missing timestamp", op: metering.BatchMeterUsage,
 			body: `{"UsageRecords":[{"CustomerIdentifier":"` + customer.CustomerIdentifier + `","Dimension":"requests"}]}`, code: metering.ErrValidation},
-		{name: "BMU unknown product", call: bmu(func(in *mm.BatchMeterUsageInput) { in.ProductCode = aws.String("no-such-product") }), code: metering.ErrInvalidProductCode},
+		{name: "BMU reserved product", call: bmu(func(in *mm.BatchMeterUsageInput) { in.ProductCode = aws.String(fakeaws.NoSuchProduct) }), code: metering.ErrInvalidProductCode},
+		{name: "BMU throttled product", call: bmu(func(in *mm.BatchMeterUsageInput) { in.ProductCode = aws.String(fakeaws.ThrottledProduct) }), code: metering.ErrThrottling},
 		{name: "BMU allocations do not add up", call: bmu(func(in *mm.BatchMeterUsageInput) {
 			in.UsageRecords[0].UsageAllocations = []types.UsageAllocation{alloc(9, tags("team", "blue"))}
 		}), code: metering.ErrInvalidUsageAllocations},
@@ -152,13 +156,16 @@ func validationCases() []validationCase {
 
 		// ResolveCustomer.
 		{name: "RC valid", call: rc(customer.Token), code: valid},
-		{name: "RC unknown token", call: rc("NO-SUCH-TOKEN"), code: metering.ErrInvalidToken},
+		{name: "RC made-up token", call: rc("MY-OWN-TOKEN"), code: valid},
+		{name: "RC reserved invalid token", call: rc(fakeaws.InvalidRegistrationToken), code: metering.ErrInvalidToken},
+		{name: "RC reserved expired token", call: rc(fakeaws.ExpiredRegistrationToken), code: metering.ErrExpiredToken},
 		{name: "RC blank token", call: rc("   "), code: metering.ErrValidation},
 		{name: "RC missing token", op: metering.ResolveCustomer, body: `{}`, code: metering.ErrValidation},
 
 		// RegisterUsage.
 		{name: "RU valid", call: ru(func(in *mm.RegisterUsageInput) {}), code: valid},
-		{name: "RU unknown product", call: ru(func(in *mm.RegisterUsageInput) { in.ProductCode = aws.String("no-such-product") }), code: metering.ErrInvalidProductCode},
+		{name: "RU reserved product", call: ru(func(in *mm.RegisterUsageInput) { in.ProductCode = aws.String(fakeaws.NoSuchProduct) }), code: metering.ErrInvalidProductCode},
+		{name: "RU throttled product", call: ru(func(in *mm.RegisterUsageInput) { in.ProductCode = aws.String(fakeaws.ThrottledProduct) }), code: metering.ErrThrottling},
 		{name: "RU key version 2", call: ru(func(in *mm.RegisterUsageInput) { in.PublicKeyVersion = aws.Int32(2) }), code: metering.ErrInvalidPublicKeyVersion},
 		{name: "RU key version 0", call: ru(func(in *mm.RegisterUsageInput) { in.PublicKeyVersion = aws.Int32(0) }), code: metering.ErrValidation},
 		{name: "RU nonce too long", call: ru(func(in *mm.RegisterUsageInput) { in.Nonce = aws.String(long(256)) }), code: metering.ErrValidation},

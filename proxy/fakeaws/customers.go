@@ -2,6 +2,8 @@ package fakeaws
 
 import (
 	"bytes"
+	"crypto/sha512"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
@@ -98,6 +100,14 @@ func (e customerEntry) check() error {
 		return errors.New("token must not contain spaces")
 	case e.Token != "" && e.CustomerIdentifier == "" && e.CustomerAWSAccountID == "":
 		return errors.New("a token needs the customer it resolves to: set customerIdentifier, customerAWSAccountId or both")
+	case e.ProductCode == NoSuchProduct:
+		return fmt.Errorf("productCode %s is reserved: it never exists; choose another", NoSuchProduct)
+	case e.Token == InvalidRegistrationToken || e.Token == ExpiredRegistrationToken:
+		return fmt.Errorf("token %s is reserved for ResolveCustomer's errors; choose another", e.Token)
+	case e.CustomerAWSAccountID == NotSubscribedAccountID:
+		return fmt.Errorf("customerAWSAccountId %s is reserved: it is subscribed to nothing; choose another", NotSubscribedAccountID)
+	case e.CustomerIdentifier == NotSubscribedCustomer:
+		return fmt.Errorf("customerIdentifier %s is reserved: it is subscribed to nothing; choose another", NotSubscribedCustomer)
 	case utf8.RuneCountInString(e.CustomerIdentifier) > maxStringLength:
 		return fmt.Errorf("customerIdentifier is longer than %d characters", maxStringLength)
 	case e.CustomerAWSAccountID != "" && (len(e.CustomerAWSAccountID) != 12 || !accountIDRE.MatchString(e.CustomerAWSAccountID)):
@@ -109,4 +119,39 @@ func (e customerEntry) check() error {
 		}
 	}
 	return nil
+}
+
+// DeriveCustomer returns the customer an open Service resolves token to
+// when no listed customer has it. Every field comes from a SHA-512 of the
+// token alone, with no key, state or randomness, so that every process
+// resolves a token to the same customer, each field in the shape AWS gives
+// it: a CustomerIdentifier like the built-in ones (cust- and 12 of A-Z
+// 0-9), a twelve-digit CustomerAWSAccountID, and a ProductCode of 25 of
+// a-z 0-9 as AWS Marketplace assigns them. The account id never starts
+// with 0, so that it cannot pass for a redaction placeholder (0000 and
+// eight digits). ResolveCustomer answers with the LicenseArn of the
+// customer, which is derived from these fields.
+func DeriveCustomer(token string) Customer {
+	sum := sha512.Sum512([]byte("metervcr derived customer\x00" + token))
+	n := binary.BigEndian.Uint64(sum[:8])
+	return Customer{
+		Token:                token,
+		CustomerIdentifier:   "cust-" + pick(sum[8:20], upperDigits),
+		CustomerAWSAccountID: fmt.Sprintf("%d%011d", 1+n%9, n/9%100_000_000_000),
+		ProductCode:          pick(sum[20:45], lowerDigits),
+	}
+}
+
+const (
+	upperDigits = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
+	lowerDigits = "abcdefghijklmnopqrstuvwxyz0123456789"
+)
+
+// pick maps each byte of b to a character of alphabet.
+func pick(b []byte, alphabet string) string {
+	out := make([]byte, len(b))
+	for i, c := range b {
+		out[i] = alphabet[int(c)%len(alphabet)]
+	}
+	return string(out)
 }

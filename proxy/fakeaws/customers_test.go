@@ -60,6 +60,11 @@ func TestParseCustomersErrors(t *testing.T) {
 		{"duplicate token", "- {token: T, customerIdentifier: a, productCode: p}\n- {token: T, customerIdentifier: b, productCode: p}",
 			"entry 2: token is already the token of entry 1"},
 		{"empty dimension", "- productCode: p\n  dimensions: ['']", "dimension \"\""},
+		{"reserved product", "- productCode: " + NoSuchProduct, "productCode no-such-product is reserved"},
+		{"reserved invalid token", "- {token: " + InvalidRegistrationToken + ", customerIdentifier: c, productCode: p}", "token not-a-real-token is reserved"},
+		{"reserved expired token", "- {token: " + ExpiredRegistrationToken + ", customerIdentifier: c, productCode: p}", "token expired-registration-token is reserved"},
+		{"reserved account", "- {customerAWSAccountId: '" + NotSubscribedAccountID + "', productCode: p}", "customerAWSAccountId 999988887777 is reserved"},
+		{"reserved identifier", "- {customerIdentifier: " + NotSubscribedCustomer + ", productCode: p}", "customerIdentifier cust-NOT-SUBSCRIBED is reserved"},
 	}
 	for _, tt := range tests {
 		_, err := ParseCustomers([]byte(tt.file))

@@ -49,6 +49,14 @@ type Config struct {
 	Customers []Customer
 	// Products are the product codes that exist; nil means DefaultProducts.
 	Products []string
+	// Open makes the service accept whatever the API model accepts, not
+	// only what Customers and Products list: every well-formed product
+	// code exists, a registration token that Customers does not list
+	// resolves to DeriveCustomer(token), and BatchMeterUsage meters any
+	// customer. Customers still resolve as listed, Dimensions still
+	// applies, and the Reserved values still reach their errors. The zero
+	// value accepts only what is listed.
+	Open bool
 	// Dimensions are the usage dimensions of products, by product code.
 	// MeterUsage and BatchMeterUsage answer a dimension not listed for its
 	// product with InvalidUsageDimensionException; a product absent from
@@ -100,13 +108,6 @@ var DefaultCustomers = []Customer{
 	},
 }
 
-// ThrottledProduct is a product code that makes any request naming it fail
-// with ThrottlingException (HTTP 400, "Rate exceeded") once its signature
-// has been verified, on every attempt. A ResolveCustomer whose token
-// resolves to a customer of this product is throttled too. It need not be
-// listed in Config.Products.
-const ThrottledProduct = "throttled-product-example"
-
 // Seen describes one request the fake has answered.
 type Seen struct {
 	Operation   string // "" when the target was unknown
@@ -121,6 +122,7 @@ type Service struct {
 	credentials map[string]Credential
 	customers   []Customer
 	products    map[string]bool
+	open        bool
 	dimensions  map[string][]string
 	skipSigs    bool
 	now         func() time.Time
@@ -137,6 +139,7 @@ func New(cfg Config) *Service {
 	s := &Service{
 		credentials: make(map[string]Credential),
 		products:    make(map[string]bool),
+		open:        cfg.Open,
 		dimensions:  make(map[string][]string, len(cfg.Dimensions)),
 		skipSigs:    cfg.SkipSignatures,
 		now:         cfg.Now,

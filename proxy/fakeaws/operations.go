@@ -13,15 +13,6 @@ import (
 	"github.com/metervcr/metervcr/cassettes/metering"
 )
 
-// Time windows of usage timestamps (API reference §4.1, §4.2). The service
-// also refuses usage from the future; it allows as much clock skew as it
-// does for signatures.
-const (
-	meterUsageWindow      = 6 * time.Hour
-	batchMeterUsageWindow = 24 * time.Hour
-	futureSlack           = maxSkew
-)
-
 // Statuses of a BatchMeterUsage result.
 const (
 	statusSuccess               = "Success"
@@ -66,7 +57,7 @@ func (s *Service) meterUsage(accessKeyID string, m members) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	if !s.products[*in.ProductCode] {
+	if !s.productExists(*in.ProductCode) {
 		return nil, errInvalidProductCode()
 	}
 	if err := s.checkDimension(*in.ProductCode, *in.UsageDimension); err != nil {
@@ -76,7 +67,7 @@ func (s *Service) meterUsage(accessKeyID string, m members) (any, error) {
 	if err := checkAllocations(in.UsageAllocations, in.hasAllocations, quantity); err != nil {
 		return nil, err
 	}
-	if err := s.checkTimestamp(*in.Timestamp, meterUsageWindow); err != nil {
+	if err := s.checkTimestamp(*in.Timestamp, metering.MeterUsageWindow); err != nil {
 		return nil, err
 	}
 	if valueOr(in.DryRun, false) {
@@ -140,7 +131,7 @@ func (s *Service) batchMeterUsage(m members) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	if in.ProductCode != nil && !s.products[*in.ProductCode] {
+	if in.ProductCode != nil && !s.productExists(*in.ProductCode) {
 		return nil, errInvalidProductCode()
 	}
 	for _, rec := range in.UsageRecords {
@@ -149,7 +140,7 @@ func (s *Service) batchMeterUsage(m members) (any, error) {
 		}
 	}
 	for _, rec := range in.UsageRecords {
-		if err := s.checkTimestamp(*rec.Timestamp, batchMeterUsageWindow); err != nil {
+		if err := s.checkTimestamp(*rec.Timestamp, metering.BatchMeterUsageWindow); err != nil {
 			return nil, err
 		}
 	}
@@ -195,8 +186,12 @@ func (s *Service) batchMeterUsage(m members) (any, error) {
 
 // subscriber returns the customer a usage record names, if that customer
 // is subscribed to product (any product when nil) and holds the license the
-// record names, if any.
+// record names, if any. An open Service subscribes any customer it does
+// not list to product, apart from the reserved ones.
 func (s *Service) subscriber(product *string, rec usageRecord) (Customer, bool) {
+	if notSubscribed(rec) {
+		return Customer{}, false
+	}
 	for _, c := range s.customers {
 		switch {
 		case product != nil && c.ProductCode != *product:
@@ -207,31 +202,53 @@ func (s *Service) subscriber(product *string, rec usageRecord) (Customer, bool) 
 			return c, true
 		}
 	}
-	return Customer{}, false
+	if !s.open {
+		return Customer{}, false
+	}
+	c := Customer{ProductCode: valueOr(product, "")}
+	if rec.CustomerAWSAccountID != nil {
+		c.CustomerAWSAccountID = *rec.CustomerAWSAccountID
+	} else {
+		c.CustomerIdentifier = *rec.CustomerIdentifier
+	}
+	return c, true
 }
 
-// resolveCustomer resolves a registration token. Tokens may be resolved
-// more than once, unlike AWS's, so that tests can repeat themselves.
+// resolveCustomer resolves a registration token: a reserved one to its
+// error, a listed one to its customer, and any other to the customer
+// derived from it when the Service is open. Tokens may be resolved more
+// than once, unlike AWS's, so that tests can repeat themselves.
 func (s *Service) resolveCustomer(m members) (any, error) {
 	in, err := decodeResolveCustomer(m)
 	if err != nil {
 		return nil, err
 	}
-	for _, c := range s.customers {
-		if c.Token != *in.RegistrationToken {
-			continue
-		}
-		if c.ProductCode == ThrottledProduct {
-			return nil, errThrottled()
-		}
-		return resolveCustomerOutput{
-			CustomerAWSAccountID: c.CustomerAWSAccountID,
-			CustomerIdentifier:   c.CustomerIdentifier,
-			LicenseArn:           licenseArn(c),
-			ProductCode:          c.ProductCode,
-		}, nil
+	token := *in.RegistrationToken
+	switch token {
+	case InvalidRegistrationToken:
+		return nil, errInvalidToken()
+	case ExpiredRegistrationToken:
+		return nil, badRequest(metering.ErrExpiredToken, "Registration token has expired.")
 	}
-	return nil, badRequest(metering.ErrInvalidToken, "Registration token is invalid.")
+	i := slices.IndexFunc(s.customers, func(c Customer) bool { return c.Token == token })
+	var c Customer
+	switch {
+	case i >= 0:
+		c = s.customers[i]
+	case s.open:
+		c = DeriveCustomer(token)
+	default:
+		return nil, errInvalidToken()
+	}
+	if c.ProductCode == ThrottledProduct {
+		return nil, errThrottled()
+	}
+	return resolveCustomerOutput{
+		CustomerAWSAccountID: c.CustomerAWSAccountID,
+		CustomerIdentifier:   c.CustomerIdentifier,
+		LicenseArn:           licenseArn(c),
+		ProductCode:          c.ProductCode,
+	}, nil
 }
 
 // registerUsage answers a container product's start-up check with a
@@ -241,7 +258,7 @@ func (s *Service) registerUsage(m members) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	if !s.products[*in.ProductCode] {
+	if !s.productExists(*in.ProductCode) {
 		return nil, errInvalidProductCode()
 	}
 	if *in.PublicKeyVersion != 1 {
@@ -273,14 +290,14 @@ func (s *Service) signature(productCode, nonce string, keyVersion int64) string 
 	return signingInput + "." + enc.EncodeToString(mac.Sum(nil))
 }
 
-// checkTimestamp refuses usage older than window or from the future.
+// checkTimestamp refuses usage older than window or further in the future
+// than metering.FutureSlack.
 func (s *Service) checkTimestamp(ts epoch, window time.Duration) error {
 	now := s.now()
 	lo := float64(now.Add(-window).UnixMilli()) / 1000
-	hi := float64(now.Add(futureSlack).UnixMilli()) / 1000
+	hi := float64(now.Add(metering.FutureSlack).UnixMilli()) / 1000
 	if ts.Seconds < lo || ts.Seconds > hi {
-		return badRequest(metering.ErrTimestampOutOfBounds,
-			"The timestamp value passed in the UsageRecord is out of allowed range: %s.", ts)
+		return badRequest(metering.ErrTimestampOutOfBounds, "%s", metering.TimestampOutOfBoundsMessage(ts.Seconds))
 	}
 	return nil
 }
@@ -294,6 +311,16 @@ func (s *Service) checkDimension(product, dimension string) error {
 	}
 	return badRequest(metering.ErrInvalidUsageDimension,
 		"The usageDimension %s is not one of the dimensions of product %s.", dimension, product)
+}
+
+// productExists reports whether product code exists: NoSuchProduct never
+// does, any other does in an open Service, and a listed one always does.
+func (s *Service) productExists(code string) bool {
+	return code != NoSuchProduct && (s.open || s.products[code])
+}
+
+func errInvalidToken() error {
+	return badRequest(metering.ErrInvalidToken, "Registration token is invalid.")
 }
 
 func errInvalidProductCode() error {

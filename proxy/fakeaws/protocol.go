@@ -9,7 +9,6 @@ import (
 	"mime"
 	"net/http"
 	"strconv"
-	"time"
 
 	"github.com/metervcr/metervcr/cassettes/metering"
 )
@@ -145,15 +144,6 @@ type epoch struct {
 // Hour is the hour the timestamp falls in, the service's de-duplication
 // grain.
 func (e epoch) Hour() int64 { return int64(math.Floor(e.Seconds / 3600)) }
-
-// String formats the timestamp as AWS's messages do, in ISO 8601.
-func (e epoch) String() string {
-	if math.Abs(e.Seconds) > 1e12 {
-		return e.Raw.String()
-	}
-	ms := int64(math.Floor(e.Seconds * 1000))
-	return time.UnixMilli(ms).UTC().Format("2006-01-02T15:04:05.000Z")
-}
 
 func (d *decoder) timestamp(m members, name string) *epoch {
 	switch v := m[name].(type) {

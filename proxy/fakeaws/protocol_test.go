@@ -50,6 +50,10 @@ func TestProtocolAndValidation(t *testing.T) {
 		{name: "integer timestamp", body: mu(fmt.Sprintf(`,"Timestamp":%d`, now)), wantStatus: 200},
 		{name: "fractional timestamp", body: mu(`,"Timestamp":1767323045.123`), wantStatus: 200},
 		{name: "exponent timestamp", body: mu(`,"Timestamp":1.767323045E9`), wantStatus: 200},
+		{
+			name: "fractional timestamp too old", body: mu(`,"Timestamp":1767301445.166`), wantStatus: 400, wantCode: metering.ErrTimestampOutOfBounds,
+			wantMsg: "The timestamp value passed in the UsageRecord is out of allowed range: 2026-01-01T21:04:05.166Z.",
+		},
 		{name: "string timestamp", body: mu(`,"Timestamp":"2026-01-02T03:04:05Z"`), wantStatus: 400, wantCode: metering.ErrSerialization},
 		{name: "fractional quantity", body: mu(fmt.Sprintf(`,"Timestamp":%d,"UsageQuantity":1.5`, now)), wantStatus: 400, wantCode: metering.ErrSerialization},
 		{name: "quantity beyond int32", body: mu(fmt.Sprintf(`,"Timestamp":%d,"UsageQuantity":2147483648`, now)), wantStatus: 400, wantCode: metering.ErrSerialization},

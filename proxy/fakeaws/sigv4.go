@@ -22,10 +22,7 @@ import (
 const (
 	sigV4Algorithm  = "AWS4-HMAC-SHA256"
 	sigV4Terminator = "aws4_request"
-	amzDateFormat   = "20060102T150405Z"
 	scopeDateFormat = "20060102"
-	// maxSkew is how far X-Amz-Date may be from the service's clock.
-	maxSkew = 5 * time.Minute
 )
 
 // The messages AWS sends for authentication failures.
@@ -100,7 +97,7 @@ func checkShape(r *http.Request, signed []string) (amzDate string, date time.Tim
 		return "", time.Time{}, forbidden(metering.ErrIncompleteSignature,
 			"Authorization header requires existence of either a '%s' or a 'Date' header.", metering.HeaderDate)
 	}
-	date, err = time.Parse(amzDateFormat, amzDate)
+	date, err = time.Parse(metering.AmzDateFormat, amzDate)
 	if err != nil {
 		return "", time.Time{}, forbidden(metering.ErrIncompleteSignature,
 			"Date must be in ISO-8601 'basic format'. Got '%s'.", amzDate)
@@ -120,18 +117,11 @@ func sessionTokenMatches(cred Credential, sent string) bool {
 	return subtle.ConstantTimeCompare([]byte(cred.SessionToken), []byte(sent)) == 1
 }
 
-// checkClock refuses a signature made more than maxSkew away from now,
-// with the messages AWS uses.
+// checkClock refuses a signature made more than metering.SignatureSkew
+// away from now, with the messages AWS uses.
 func checkClock(date, now time.Time) error {
-	now = now.UTC()
-	format := func(t time.Time) string { return t.UTC().Format(amzDateFormat) }
-	if earliest := now.Add(-maxSkew); date.Before(earliest) {
-		return forbidden(metering.ErrInvalidSignature, "Signature expired: %s is now earlier than %s (%s - 5 min.)",
-			format(date), format(earliest), format(now))
-	}
-	if latest := now.Add(maxSkew); date.After(latest) {
-		return forbidden(metering.ErrInvalidSignature, "Signature not yet current: %s is still later than %s (%s + 5 min.)",
-			format(date), format(latest), format(now))
+	if msg := metering.SignatureClockMessage(date, now); msg != "" {
+		return forbidden(metering.ErrInvalidSignature, "%s", msg)
 	}
 	return nil
 }

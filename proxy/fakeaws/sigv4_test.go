@@ -63,7 +63,8 @@ func TestVerifierAcceptsSDKSignatures(t *testing.T) {
 		{name: "plain key", req: rawRequest{}},
 		{name: "session token", req: rawRequest{cred: sessionKey}},
 		{name: "other region", req: rawRequest{region: "eu-west-1"}},
-		{name: "clock skew within five minutes", req: rawRequest{at: testNow.Add(-4 * time.Minute)}},
+		{name: "clock skew within fifteen minutes", req: rawRequest{at: testNow.Add(-14 * time.Minute)}},
+		{name: "clock ahead within fifteen minutes", req: rawRequest{at: testNow.Add(14 * time.Minute)}},
 		{
 			name: "host header differs from the address dialled",
 			req: rawRequest{beforeSign: func(r *http.Request) {
@@ -152,7 +153,7 @@ func TestVerifierRejects(t *testing.T) {
 		{
 			name: "date changed", wantCode: metering.ErrInvalidSignature, wantMsg: msgSignatureMismatch,
 			req: rawRequest{afterSign: func(r *http.Request) {
-				r.Header.Set(metering.HeaderDate, testNow.Add(time.Second).Format(amzDateFormat))
+				r.Header.Set(metering.HeaderDate, testNow.Add(time.Second).Format(metering.AmzDateFormat))
 			}},
 		},
 		{
@@ -167,13 +168,13 @@ func TestVerifierRejects(t *testing.T) {
 		},
 		{
 			name: "stale date", wantCode: metering.ErrInvalidSignature,
-			wantMsg: "Signature expired: 20260102T025405Z is now earlier than 20260102T025906Z (20260102T030406Z - 5 min.)",
-			req:     rawRequest{at: testNow.Add(-10*time.Minute - time.Second)},
+			wantMsg: "Signature expired: 20260102T024405Z is now earlier than 20260102T024906Z (20260102T030406Z - 15 min.)",
+			req:     rawRequest{at: testNow.Add(-20*time.Minute - time.Second)},
 		},
 		{
 			name: "future date", wantCode: metering.ErrInvalidSignature,
-			wantMsg: "Signature not yet current: 20260102T031406Z is still later than 20260102T030906Z (20260102T030406Z + 5 min.)",
-			req:     rawRequest{at: testNow.Add(10 * time.Minute)},
+			wantMsg: "Signature not yet current: 20260102T032406Z is still later than 20260102T031906Z (20260102T030406Z + 15 min.)",
+			req:     rawRequest{at: testNow.Add(20 * time.Minute)},
 		},
 		{
 			name: "wrong service in scope", wantCode: metering.ErrInvalidSignature,
