@@ -78,7 +78,7 @@ func recordCommand(stderr io.Writer) *cli.Command {
 			if err != nil {
 				return loadError(c.String("cassette"), err)
 			}
-			return serve(c.Context, c.String("listen"), srv, log, func(u string) {
+			return serve(c.Context, c.String("listen"), srv, log, stderr, func(u string) {
 				target := "AWS"
 				if upstream != nil {
 					target = upstream.String()

@@ -98,7 +98,7 @@ func replayCommand(stderr io.Writer) *cli.Command {
 			if injectErr != nil {
 				return injectErr
 			}
-			err = serve(c.Context, c.String("listen"), srv, log, func(u string) {
+			err = serve(c.Context, c.String("listen"), srv, log, stderr, func(u string) {
 				fmt.Fprintf(stderr, "metervcr: replaying %s on %s\n", name, u)
 				if cfg.RecordMissing && cfg.Credentials == nil {
 					warnNoCredentials(stderr, log, "endpoint-mode calls that match no recording", missing)
