@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"os"
+	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -52,16 +54,18 @@ func loadCredentials(ctx context.Context, region string) (creds aws.CredentialsP
 	}
 	cctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	if _, err := cfg.Credentials.Retrieve(cctx); err != nil {
-		if imds && cctx.Err() != nil {
-			return nil, fmt.Sprintf("none in the environment or the shared config files, and no EC2 instance role answered within %v", imdsCheck), nil
-		}
-		if imds {
-			return nil, fmt.Sprintf("none in the environment or the shared config files, and no EC2 instance role: %v", err), nil
-		}
+	_, err = cfg.Credentials.Retrieve(cctx)
+	switch {
+	case err == nil:
+		return cfg.Credentials, "", nil
+	case !imds:
 		return nil, err.Error(), nil
+	case strings.EqualFold(os.Getenv("AWS_EC2_METADATA_DISABLED"), "true"): // as the SDK reads it
+		return nil, "none in the environment or the shared config files, and AWS_EC2_METADATA_DISABLED turns off the EC2 instance metadata service", nil
+	case cctx.Err() != nil:
+		return nil, fmt.Sprintf("none in the environment or the shared config files, and no EC2 instance role answered within %v", imdsCheck), nil
 	}
-	return cfg.Credentials, "", nil
+	return nil, fmt.Sprintf("none in the environment or the shared config files, and no EC2 instance role: %v", err), nil
 }
 
 // warnNoCredentials says on w, and in log, that calls (the endpoint-mode

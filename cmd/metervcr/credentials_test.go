@@ -178,7 +178,7 @@ func TestRecordWithoutCredentials(t *testing.T) {
 		t.Fatalf("exit after SIGINT: %v\n%s", err, p.stderr)
 	}
 	for _, want := range []string{
-		"metervcr: no AWS credentials (none in the environment", "endpoint-mode calls cannot be re-signed", "AWS_PROFILE", "restart it",
+		"metervcr: no AWS credentials (none in the environment or the shared config files, and AWS_EC2_METADATA_DISABLED turns off", "endpoint-mode calls cannot be re-signed", "AWS_PROFILE", "restart it",
 		`level=WARN msg="no AWS credentials: endpoint-mode calls will be refused`,
 		`level=WARN msg="metervcr refused this MeterUsage call`,
 	} {
@@ -314,7 +314,7 @@ func TestLoadCredentials(t *testing.T) {
 		{name: "environment keys", env: map[string]string{"AWS_ACCESS_KEY_ID": "AKIAENVEXAMPLE000000", "AWS_SECRET_ACCESS_KEY": "s"},
 			wantKey: "AKIAENVEXAMPLE000000"},
 		{name: "instance role", env: map[string]string{"AWS_EC2_METADATA_SERVICE_ENDPOINT": "imds"}, wantKey: "ASIAIMDSROLEEXAMPLE0"},
-		{name: "metadata disabled", env: map[string]string{"AWS_EC2_METADATA_DISABLED": "true"}, wantWhy: "no EC2 instance role: "},
+		{name: "metadata disabled", env: map[string]string{"AWS_EC2_METADATA_DISABLED": "true"}, wantWhy: "AWS_EC2_METADATA_DISABLED turns off"},
 		{name: "metadata never answers", env: map[string]string{"AWS_EC2_METADATA_SERVICE_ENDPOINT": "hole"}, wantWhy: "no EC2 instance role answered within 1s"},
 		{name: "profile that does not exist", env: map[string]string{"AWS_PROFILE": "metervcr-no-such-profile"}, wantUsage: true},
 	}
