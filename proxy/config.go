@@ -68,7 +68,12 @@ type Config struct {
 	// Region is used when a request's Authorization names none. Empty
 	// means us-east-1.
 	Region string
-	// Credentials sign upstream requests in Record. Required in Record.
+	// Credentials re-sign endpoint-mode requests for the real host in
+	// Record (and in Replay with RecordMissing). Nil means the server
+	// holds none: intercepted (forward-proxy) requests keep the client's
+	// own signature and are recorded as usual, while endpoint-mode
+	// requests are refused with 403 NoProxyCredentials, which SDKs do not
+	// retry, and nothing is recorded for them.
 	Credentials aws.CredentialsProvider
 	// Signer re-signs upstream requests. Nil means the SDK's v4 signer.
 	Signer v4.HTTPSigner

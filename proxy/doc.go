@@ -13,7 +13,10 @@
 //     credential scope. The response is redacted, appended durably to the
 //     cassette, and only then returned to the client unchanged, so every
 //     answered exchange is on disk. An unreachable upstream is answered
-//     with 502 in the AWS error shape and nothing is recorded.
+//     with 502 in the AWS error shape and nothing is recorded. A request
+//     intercepted in forward-proxy mode keeps the client's signature; a
+//     server without credentials records only those, and refuses
+//     endpoint-mode requests with 403 NoProxyCredentials.
 //   - replay: the request is normalised with the matcher (which applies the
 //     same redaction recording applied) and its key looked up in an index
 //     built at load. Matches are served in recorded order, the last one

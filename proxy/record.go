@@ -24,6 +24,9 @@ func (s *Server) record(w http.ResponseWriter, ex *exchange, intercepted bool) o
 	if !isJSONObject(ex.body) {
 		return s.fail(w, errNotJSON)
 	}
+	if !s.canForward(intercepted) {
+		return s.refuseUnsigned(w, ex)
+	}
 	out, err := s.outbound(ex, intercepted)
 	if err != nil {
 		return s.fail(w, err)
@@ -68,6 +71,31 @@ func (s *Server) outbound(ex *exchange, intercepted bool) (*http.Request, error)
 		region = s.region
 	}
 	return s.upstream.request(ex.r.Context(), ex.r, region, ex.body)
+}
+
+// canForward reports whether a request can be sent upstream: an
+// intercepted one always (it keeps the client's signature), an
+// endpoint-mode one only when the server has credentials to re-sign it.
+func (s *Server) canForward(intercepted bool) bool {
+	return intercepted || s.upstream.credentials != nil
+}
+
+// refuseUnsigned answers an endpoint-mode request that the server cannot
+// re-sign, for want of credentials, with 403 NoProxyCredentials: a status
+// and code that SDKs do not retry, since retrying cannot help. Nothing is
+// sent upstream or recorded.
+func (s *Server) refuseUnsigned(w http.ResponseWriter, ex *exchange) outcome {
+	var forward string
+	if s.forward != nil {
+		forward = fmt.Sprintf(", or reach AWS through metervcr as a forward proxy, which keeps the client's own signature: "+
+			"HTTPS_PROXY=http://%s with AWS_CA_BUNDLE=%s (SSL_CERT_FILE for Go programs)", ex.r.Host, s.caFile)
+	}
+	msg := fmt.Sprintf("metervcr refused this %s call and recorded nothing: it came in endpoint mode, and metervcr has no AWS credentials "+
+		"to re-sign it for the real host; give metervcr credentials (AWS_PROFILE, or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY "+
+		"in its environment) and restart it%s", ex.operation, forward)
+	s.log.Warn(msg, "op", ex.operation)
+	writeError(w, http.StatusForbidden, metering.ErrNoProxyCredentials, msg)
+	return outcome{action: "refused", status: http.StatusForbidden, index: -1}
 }
 
 // readBody reads an upstream response body within maxResponseBytes,

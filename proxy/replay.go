@@ -192,13 +192,16 @@ func (s *Server) replay(w http.ResponseWriter, ex *exchange, intercepted bool) o
 			return s.fail(w, &statusError{status: http.StatusBadRequest, code: metering.ErrSerialization, msg: err.Error()})
 		}
 	}
-	if err != nil && s.recordMissing {
+	if err != nil && s.recordMissing && s.canForward(intercepted) {
 		return s.record(w, ex, intercepted)
 	}
 	if err != nil {
 		s.mu.Lock()
 		s.misses = append(s.misses, ex.operation)
 		s.mu.Unlock()
+		if s.recordMissing {
+			return s.refuseUnsigned(w, ex)
+		}
 		writeError(w, http.StatusNotFound, metering.ErrNoRecordedInteraction, "metervcr: "+err.Error())
 		return outcome{action: "miss", status: http.StatusNotFound, index: -1}
 	}

@@ -44,6 +44,7 @@ type Server struct {
 	inner http.Handler
 	// Forward-proxy mode; nil when Config.CA is nil.
 	forward http.Handler
+	caFile  string // the certificate file of Config.CA, "" without one
 
 	// Replay.
 	matcher         *matcher.Matcher
@@ -121,6 +122,7 @@ func New(cfg Config) (*Server, error) {
 			ports = []string{"443"}
 		}
 		s.forward = s.forwardProxy(cfg.CA, ports)
+		s.caFile = cfg.CA.CertFile
 	}
 	return s, nil
 }
@@ -128,9 +130,6 @@ func New(cfg Config) (*Server, error) {
 func (s *Server) initRecord(cfg Config) error {
 	if cfg.Cassette == "" {
 		return errors.New("proxy: Config.Cassette is required to record")
-	}
-	if cfg.Credentials == nil {
-		return errors.New("proxy: Config.Credentials is required to record")
 	}
 	w, err := cassettes.OpenWriter(cfg.Cassette, cfg.Fresh)
 	if err != nil {
@@ -229,7 +228,7 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request, intercepted bool)
 	// Misses and failures are warnings, so a log at warn level shows only
 	// what went wrong.
 	level := slog.LevelInfo
-	if out.action == "miss" || out.action == "error" {
+	if out.action == "miss" || out.action == "error" || out.action == "refused" {
 		level = slog.LevelWarn
 	}
 	if !s.log.Enabled(r.Context(), level) {

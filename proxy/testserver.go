@@ -78,9 +78,16 @@ func NewTestServer(tb TB, cfg Config) *TestServer {
 //     one-off random key: cassettes stay free of secrets, and account id
 //     pseudonyms change from run to run.
 //
+// Recording (Record, or Replay with RecordMissing) needs Credentials,
+// although proxy.New accepts none: the clients of a TestServer reach it in
+// endpoint mode, whose calls the Server re-signs with them.
+//
 // Other fields keep the meaning Config documents; in particular replay makes
 // no AWS checks unless Checks asks for them (metervcr replay makes all).
 func StartTestServer(cfg Config) (*TestServer, error) {
+	if (cfg.Mode == Record || cfg.RecordMissing) && cfg.Credentials == nil {
+		return nil, errors.New("proxy: Config.Credentials is required to record through a TestServer: its clients call it in endpoint mode, and the Server re-signs their calls with them")
+	}
 	if cfg.Mode == Replay && cfg.Cassette == "" && cfg.Interactions == nil {
 		demo, err := cassettes.Demo()
 		if err != nil {

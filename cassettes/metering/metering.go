@@ -112,7 +112,10 @@ const (
 	ErrRequestEntityTooLarge      = "RequestEntityTooLargeException"
 	ErrServiceUnavailable         = "ServiceUnavailableException"
 	ErrNoRecordedInteraction      = "NoRecordedInteraction"
-	errorNamespace                = "com.amazonaws.marketplacemetering#"
+	// ErrNoProxyCredentials is metervcr's answer to an endpoint-mode call
+	// it cannot re-sign for the real host: it holds no AWS credentials.
+	ErrNoProxyCredentials = "NoProxyCredentials"
+	errorNamespace        = "com.amazonaws.marketplacemetering#"
 )
 
 // ErrorBody is the JSON 1.1 error body: a __type and a lowercase message

@@ -1,9 +1,7 @@
 package main
 
 import (
-	"encoding/pem"
 	"net/http/httptest"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -92,11 +90,7 @@ func TestAWSCLIWalkthrough(t *testing.T) {
 // replays them offline.
 func TestAWSCLIThroughHTTPSProxy(t *testing.T) {
 	t.Parallel()
-	fake := httptest.NewTLSServer(fakeaws.New(fakeaws.Config{}))
-	fakeCA := filepath.Join(t.TempDir(), "fake-ca.pem")
-	if err := os.WriteFile(fakeCA, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: fake.Certificate().Raw}), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	_, fake, fakeCA := tlsFake(t)
 	path := filepath.Join(t.TempDir(), "forward.yaml")
 	stateDir := t.TempDir()
 	env := append(recordEnv(t), "METERVCR_CA_DIR="+stateDir)

@@ -104,7 +104,12 @@ var clientCreds = fakeaws.Credential{AccessKeyID: "AKIAI44QH8DHBEXAMPLE", Secret
 // runGo makes the calls with the Go SDK, one attempt each.
 func runGo(t *testing.T, endpoint string, calls []call) []answer {
 	t.Helper()
-	c := sdk(endpoint)
+	return runGoWith(t, sdk(endpoint), calls)
+}
+
+// runGoWith makes the calls with the Go SDK client c.
+func runGoWith(t *testing.T, c *mm.Client, calls []call) []answer {
+	t.Helper()
 	ctx := context.Background()
 	out := make([]answer, len(calls))
 	for i, cl := range calls {

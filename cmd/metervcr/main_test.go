@@ -118,11 +118,18 @@ type process struct {
 
 var servingOn = regexp.MustCompile(`on (http://127\.0\.0\.1:\d+)`)
 
-// start runs metervcr with args and waits until it serves.
+// start runs metervcr with args, in the test's environment plus env, and
+// waits until it serves.
 func start(t *testing.T, env []string, args ...string) *process {
 	t.Helper()
+	return startIn(t, append(os.Environ(), env...), args...)
+}
+
+// startIn is start with exactly the environment env, nothing inherited.
+func startIn(t *testing.T, env []string, args ...string) *process {
+	t.Helper()
 	cmd := exec.Command(binary, append(args, "--listen", "127.0.0.1:0")...)
-	cmd.Env = append(os.Environ(), env...)
+	cmd.Env = env
 	pr, pw := io.Pipe()
 	cmd.Stderr = pw
 	if err := cmd.Start(); err != nil {

@@ -62,7 +62,7 @@ func mockCommand(stderr io.Writer) *cli.Command {
 			if err != nil {
 				return err
 			}
-			return serve(c.Context, c.String("listen"), handler, log, func(u string) {
+			return serve(c.Context, c.String("listen"), handler, log, stderr, func(u string) {
 				fmt.Fprintf(stderr, "metervcr: mock Marketplace Metering service on %s\n", u)
 				printMockHowTo(stderr, u, cfg)
 			})

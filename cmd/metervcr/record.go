@@ -1,13 +1,9 @@
 package main
 
 import (
-	"context"
 	"fmt"
 	"io"
-	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/urfave/cli/v2"
 
 	"github.com/metervcr/metervcr/proxy"
@@ -22,8 +18,10 @@ func recordCommand(stderr io.Writer) *cli.Command {
 			"(aws --endpoint-url http://127.0.0.1:8089, or AWS_ENDPOINT_URL_MARKETPLACE_METERING).\n" +
 			"The client may sign with any key pair: the proxy strips that signature and re-signs\n" +
 			"each call with its own AWS credentials (standard chain: environment, profile, SSO, IMDS)\n" +
-			"for metering.marketplace.<region>.amazonaws.com. Every exchange is on disk before its\n" +
-			"response reaches the client. Stop with Ctrl-C.",
+			"for metering.marketplace.<region>.amazonaws.com. Calls that come through HTTPS_PROXY\n" +
+			"keep their own signature and need no credentials in the proxy: without any, record\n" +
+			"still starts, records those, and refuses endpoint-mode calls with 403 NoProxyCredentials.\n" +
+			"Every exchange is on disk before its response reaches the client. Stop with Ctrl-C.",
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "cassette", Required: true, EnvVars: []string{"METERVCR_CASSETTE"},
 				Usage: "cassette file to append to (.yaml is added when missing)"},
@@ -45,7 +43,7 @@ func recordCommand(stderr io.Writer) *cli.Command {
 			if err != nil {
 				return err
 			}
-			creds, err := loadCredentials(c.Context, c.String("region"))
+			creds, missing, err := loadCredentials(c.Context, c.String("region"))
 			if err != nil {
 				return err
 			}
@@ -80,33 +78,17 @@ func recordCommand(stderr io.Writer) *cli.Command {
 			if err != nil {
 				return loadError(c.String("cassette"), err)
 			}
-			return serve(c.Context, c.String("listen"), srv, log, func(u string) {
+			return serve(c.Context, c.String("listen"), srv, log, stderr, func(u string) {
 				target := "AWS"
 				if upstream != nil {
 					target = upstream.String()
 				}
 				fmt.Fprintf(stderr, "metervcr: recording to %s (forwarding to %s) on %s\n", srv.Cassette(), target, u)
+				if creds == nil {
+					warnNoCredentials(stderr, log, "endpoint-mode calls", missing)
+				}
 				printHowToConnect(stderr, u, ca)
 			})
 		},
 	}
-}
-
-// loadCredentials loads the proxy's own credentials from the standard AWS
-// chain and checks once that they resolve, so a missing profile is reported
-// at start rather than on the first call.
-func loadCredentials(ctx context.Context, region string) (aws.CredentialsProvider, error) {
-	cfg, err := config.LoadDefaultConfig(ctx, config.WithRegion(region))
-	if err != nil {
-		return nil, usageError("loading AWS configuration: %v", err)
-	}
-	if cfg.Credentials == nil {
-		return nil, usageError("no AWS credentials found; record signs calls with the proxy's own credentials: set AWS_PROFILE, or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY")
-	}
-	cctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-	defer cancel()
-	if _, err := cfg.Credentials.Retrieve(cctx); err != nil {
-		return nil, usageError("no usable AWS credentials (%v); record signs calls with the proxy's own credentials: set AWS_PROFILE, or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY", err)
-	}
-	return cfg.Credentials, nil
 }

@@ -265,7 +265,7 @@ func TestHostileClients(t *testing.T) {
 }
 
 // TestListenBeyondLoopbackWarns: binding to all interfaces is allowed but
-// said out loud.
+// said out loud, and clients on this host are given the loopback address.
 func TestListenBeyondLoopbackWarns(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	var stderr syncBuffer
@@ -279,8 +279,14 @@ func TestListenBeyondLoopbackWarns(t *testing.T) {
 	}
 	cancel()
 	<-done
-	if !strings.Contains(stderr.String(), "listening beyond loopback") {
-		t.Fatalf("no warning for 0.0.0.0:\n%s", stderr.String())
+	for _, want := range []string{"listening beyond loopback", "replaying the built-in demo cassette on http://127.0.0.1:",
+		"--endpoint-url http://127.0.0.1:", "HTTPS_PROXY=http://127.0.0.1:", "other hosts use this host's own address"} {
+		if !strings.Contains(stderr.String(), want) {
+			t.Errorf("--listen 0.0.0.0:0: stderr lacks %q:\n%s", want, stderr.String())
+		}
+	}
+	if strings.Contains(stderr.String(), "http://[::]") || strings.Contains(stderr.String(), "http://0.0.0.0") {
+		t.Errorf("--listen 0.0.0.0:0 prints a wildcard address for clients to use:\n%s", stderr.String())
 	}
 }
 

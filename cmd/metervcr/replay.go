@@ -56,6 +56,13 @@ func replayCommand(stderr io.Writer) *cli.Command {
 			if err := replayOptions(c, &cfg); err != nil {
 				return err
 			}
+			var missing string // why --record-missing has no credentials
+			if cfg.RecordMissing {
+				var err error
+				if cfg.Credentials, missing, err = loadCredentials(c.Context, cfg.Region); err != nil {
+					return err
+				}
+			}
 			name := cfg.Cassette
 			var key []byte
 			if cfg.Cassette == "" {
@@ -91,8 +98,11 @@ func replayCommand(stderr io.Writer) *cli.Command {
 			if injectErr != nil {
 				return injectErr
 			}
-			err = serve(c.Context, c.String("listen"), srv, log, func(u string) {
+			err = serve(c.Context, c.String("listen"), srv, log, stderr, func(u string) {
 				fmt.Fprintf(stderr, "metervcr: replaying %s on %s\n", name, u)
+				if cfg.RecordMissing && cfg.Credentials == nil {
+					warnNoCredentials(stderr, log, "endpoint-mode calls that match no recording", missing)
+				}
 				printHowToConnect(stderr, u, cfg.CA)
 				if cfg.Cassette == "" {
 					fmt.Fprintf(stderr, "metervcr: try:\n  AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test aws --region us-east-1 --endpoint-url %s \\\n"+

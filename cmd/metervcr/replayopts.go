@@ -11,7 +11,8 @@ import (
 )
 
 // replayOptions reads replay's matching, checking and --record-missing
-// flags into cfg.
+// flags into cfg; the credentials --record-missing may use are the
+// caller's to load.
 func replayOptions(c *cli.Context, cfg *proxy.Config) error {
 	checks, err := proxy.ParseChecks(c.String("aws-checks"))
 	if err != nil {
@@ -65,8 +66,7 @@ func replayOptions(c *cli.Context, cfg *proxy.Config) error {
 		return err
 	}
 	cfg.Region = c.String("region")
-	cfg.Credentials, err = loadCredentials(c.Context, cfg.Region)
-	return err
+	return nil
 }
 
 // parseUpstream parses --upstream; "" means the real AWS host (nil).

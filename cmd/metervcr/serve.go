@@ -33,10 +33,12 @@ var (
 const shutdownGrace = 30 * time.Second
 
 // serve runs handler on addr until ctx ends or SIGINT/SIGTERM arrives, then
-// lets in-flight requests finish. ready is called once the listener is up.
-// A second signal ends the process at once; cassette writes are atomic, so
-// that cannot corrupt a cassette.
-func serve(ctx context.Context, addr string, handler http.Handler, log *slog.Logger, ready func(url string)) error {
+// lets in-flight requests finish. ready is called once the listener is up,
+// with the URL clients on this host use; when addr is every interface, a
+// line on w then says how other hosts reach it. A second signal ends the
+// process at once; cassette writes are atomic, so that cannot corrupt a
+// cassette.
+func serve(ctx context.Context, addr string, handler http.Handler, log *slog.Logger, w io.Writer, ready func(url string)) error {
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return usageError("cannot listen on %s: %v; pick a free address with --listen", addr, err)
@@ -63,7 +65,12 @@ func serve(ctx context.Context, addr string, handler http.Handler, log *slog.Log
 	defer stop()
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
-	ready("http://" + ln.Addr().String())
+	url, everywhere := clientURL(addr, ln.Addr())
+	ready(url)
+	if everywhere {
+		_, port, _ := net.SplitHostPort(ln.Addr().String()) // clientURL has split it
+		fmt.Fprintf(w, "metervcr: listening on every interface (--listen %s): clients on this host use %s; other hosts use this host's own address, port %s\n", addr, url, port)
+	}
 	select {
 	case err := <-errc:
 		return err
@@ -77,6 +84,27 @@ func serve(ctx context.Context, addr string, handler http.Handler, log *slog.Log
 		return fmt.Errorf("shutting down: %w", err)
 	}
 	return nil
+}
+
+// clientURL returns the URL that clients on this host use to reach a
+// listener at addr, opened for the --listen value listen, and reports
+// whether it listens on every interface. A wildcard address (0.0.0.0, ::,
+// or none) is no address to connect to: clients use the loopback address
+// of the family asked for instead, 127.0.0.1 unless listen names ::. Go
+// opens 0.0.0.0 as a dual-stack socket that reports itself as [::], so
+// the family comes from listen rather than from addr.
+func clientURL(listen string, addr net.Addr) (url string, everywhere bool) {
+	host, port, err := net.SplitHostPort(addr.String())
+	if ip := net.ParseIP(host); err != nil || ip == nil || !ip.IsUnspecified() {
+		return "http://" + addr.String(), false
+	}
+	loopback := "127.0.0.1"
+	if h, _, err := net.SplitHostPort(listen); err == nil {
+		if ip := net.ParseIP(h); ip != nil && ip.To4() == nil {
+			loopback = "::1"
+		}
+	}
+	return "http://" + net.JoinHostPort(loopback, port), true
 }
 
 // gcHeadroom is how far the heap may grow past its live part before the

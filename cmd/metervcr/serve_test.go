@@ -1,6 +1,7 @@
 package main
 
 import (
+	"net"
 	"runtime/debug"
 	"testing"
 )
@@ -37,5 +38,42 @@ func TestSetGCHeadroomYieldsToGOGC(t *testing.T) {
 	setGCHeadroom("")
 	if got, want := debug.SetGCPercent(123), gcPercent(liveHeap()); got != want {
 		t.Fatalf("percentage = %d, want %d for a live heap of %d bytes", got, want, liveHeap())
+	}
+}
+
+// TestClientURL: a listener on every interface is reached from this host
+// through the loopback address of the family asked for; any other address
+// is used as it is.
+func TestClientURL(t *testing.T) {
+	t.Parallel()
+	tcp := func(s string) net.Addr {
+		a, err := net.ResolveTCPAddr("tcp", s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return a
+	}
+	tests := []struct {
+		name       string
+		listen     string
+		addr       net.Addr
+		want       string
+		everywhere bool
+	}{
+		{"IPv4 wildcard, dual-stack socket", "0.0.0.0:8089", tcp("[::]:8089"), "http://127.0.0.1:8089", true},
+		{"IPv4 wildcard, IPv4 socket", "0.0.0.0:0", tcp("0.0.0.0:4321"), "http://127.0.0.1:4321", true},
+		{"IPv6 wildcard", "[::]:8089", tcp("[::]:8089"), "http://[::1]:8089", true},
+		{"no host", ":8089", tcp("[::]:8089"), "http://127.0.0.1:8089", true},
+		{"IPv4 loopback", "127.0.0.1:0", tcp("127.0.0.1:5555"), "http://127.0.0.1:5555", false},
+		{"IPv6 loopback", "[::1]:8089", tcp("[::1]:8089"), "http://[::1]:8089", false},
+		{"one interface", "192.0.2.7:8089", tcp("192.0.2.7:8089"), "http://192.0.2.7:8089", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, everywhere := clientURL(tt.listen, tt.addr)
+			if got != tt.want || everywhere != tt.everywhere {
+				t.Errorf("clientURL(%q, %v) = %q, %v; want %q, %v", tt.listen, tt.addr, got, everywhere, tt.want, tt.everywhere)
+			}
+		})
 	}
 }
