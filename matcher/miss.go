@@ -76,11 +76,14 @@ func keyNotes(diffs []Diff, keyed bool) []string {
 	for _, d := range diffs {
 		rec, got := unquote(d.Recorded), unquote(d.Got)
 		if what, ok := cassettes.Unkeyed(got); ok {
+			pseudonym := "the pseudonym the replayed answers (ResolveCustomer) hand out"
+			if rec != "" {
+				pseudonym = rec + ", the pseudonym recorded here and handed out by the replayed answers (ResolveCustomer)"
+			}
 			notes = append(notes, fmt.Sprintf("%s: this replay has no redaction key, and the request sends %s, which only "+
-				"the key the cassette was recorded with turns into the pseudonym recorded (%s). Either send %s itself, "+
-				"as the replayed answers (ResolveCustomer) hand it out, or give the recording's key: "+
-				"METERVCR_REDACTION_KEY=<the hex in redaction.key of the recording machine's --ca-dir> "+
-				"(in Go, a Redactor made with that key)", d.Field, what, rec, rec))
+				"the key the cassette was recorded with turns into its pseudonym. Either send %s, or give the "+
+				"recording's key: METERVCR_REDACTION_KEY=<the hex in redaction.key of the recording machine's --ca-dir> "+
+				"(in Go, a Redactor made with that key)", d.Field, what, pseudonym))
 			continue
 		}
 		if !keyed && got != "" && cassettes.IsKeyedPlaceholder(rec) {
