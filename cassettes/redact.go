@@ -81,8 +81,7 @@ func NewRedactor(key []byte, headers []string, rules []metering.BodyRule) (*Reda
 }
 
 // Keyed reports whether r has a redaction key, and so can compute every
-// placeholder a recording holds.
-// A nil Redactor has none.
+// placeholder a recording holds. A nil Redactor has none.
 func (r *Redactor) Keyed() bool { return r != nil && r.key != nil }
 
 // Legacy returns a Redactor like r that gives tokens the keyed
