@@ -147,6 +147,9 @@ func loadError(path string, err error) error {
 	if errors.Is(err, cassettes.ErrNotFound) {
 		return usageError("cassette %s not found; record it first: metervcr record --cassette %s", cassettes.Path(path), path)
 	}
+	if errors.Is(err, cassettes.ErrOnlyTorn) {
+		return usageError("cannot replay: %v; record it again: metervcr record --cassette %s (which keeps the cut-off bytes in a .torn file beside the cassette)", err, path)
+	}
 	return usageError("cannot use cassette: %v; fix or re-record it (metervcr record --fresh --cassette %s)", err, path)
 }
 
