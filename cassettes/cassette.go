@@ -15,6 +15,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"unicode/utf8"
 
 	"gopkg.in/dnaeon/go-vcr.v2/cassette"
 	"gopkg.in/yaml.v3"
@@ -149,9 +150,33 @@ func parseWhole(data []byte) (file, error) {
 		if errors.Is(err, io.EOF) {
 			return f, errors.New("empty file: not a cassette")
 		}
+		if line := unreadableLine(data); line > 0 && !strings.Contains(err.Error(), "line ") {
+			// yaml.v3 names no line for characters YAML does not allow.
+			return f, fmt.Errorf("not a valid cassette: %w (line %d)", err, line)
+		}
 		return f, fmt.Errorf("not a valid cassette: %w", err)
 	}
 	return f, nil
+}
+
+// unreadableLine returns the line of the first character in data that YAML
+// does not allow in a document (a control character, a NUL, invalid
+// UTF-8), or 0 when there is none.
+func unreadableLine(data []byte) int {
+	line := 1
+	for i := 0; i < len(data); {
+		r, n := utf8.DecodeRune(data[i:])
+		switch {
+		case r == '\n':
+			line++
+		case r == '\t' || r == '\r' || r >= 0x20 && r <= 0x7e || r == 0x85 || r >= 0xa0 && r <= 0xd7ff ||
+			r >= 0xe000 && r <= 0xfffd && !(r == utf8.RuneError && n == 1) || r >= 0x10000 && r <= 0x10ffff:
+		default:
+			return line
+		}
+		i += n
+	}
+	return 0
 }
 
 // Encode returns the cassette document as metervcr and go-vcr v2 write it.

@@ -80,8 +80,7 @@ var itemKeys = [...]string{
 // item's keys in order from the first, each whole line of them ends its
 // value where yaml.v3 would (a quoted scalar is closed on its line), every
 // other line is empty or indented further and follows a field key, and the
-// duration line, the last, is not whole. b must not contain a whole
-// duration line: it is what follows the last one.
+// duration line, the last, is not whole.
 func tornItem(b []byte) bool {
 	next := 0        // index in itemKeys of the key the next such line must be
 	inValue := false // the last key line was a field's, whose value may go on
@@ -115,6 +114,9 @@ func tornItem(b []byte) bool {
 				return false
 			}
 			value := line[len(key):]
+			if key == itemDurationKey {
+				return false // the item is whole
+			}
 			inValue = key != itemRequestLine && key != itemResponseLine
 			if !inValue && len(value) > 0 || inValue && len(value) > 0 && (value[0] != ' ' || !wholeScalar(value[1:])) {
 				return false
