@@ -497,6 +497,13 @@ func TestStreamAgreesWithWholeDecode(t *testing.T) {
 		string(noCode) + "    - request: [\n",
 		string(three) + "    - request: [\n",
 		string(three) + "    - request:\n        body: 'x\n",
+		// Tails that are not the start of an item as Writer writes it.
+		string(three) + "    - request:\n        form: {}\n",
+		string(three) + "    - request:\n        body: \"x\n        form: {}\n",
+		string(three) + "    - request:\n            x\n",
+		string(three) + "    - request:\n        body: x\n     y: z\n",
+		string(three) + "    - request:\n\x00\x00",
+		string(three) + "\x00\x00",
 		string(three) + "      ",
 		string(three) + "    ",
 		string(three) + "     ",
