@@ -1,10 +1,11 @@
 // Package cassettes reads and writes metervcr cassettes: YAML files in go-vcr
 // v2's format (version 1), so that go-vcr's own cassette.Load reads them.
 //
-// Writes are durable: every append rewrites the file through a temporary
-// file in the same directory, synced and renamed over the old one, so a
-// crash at any moment leaves either the previous or the new cassette, never
-// a torn one. Redaction replaces secrets with stable keyed placeholders
+// Writes are durable: each interaction is appended and synced before
+// Append returns, and whole-file rewrites go through a temporary file that
+// is synced and renamed. A crash in the middle of an append can leave only
+// a torn last item: loading leaves it out, and nothing removes its bytes
+// from the file without first keeping them beside it. Redaction replaces secrets with stable keyed placeholders
 // before anything reaches disk. The package never opens a socket.
 package cassettes
 
@@ -14,6 +15,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"unicode/utf8"
 
 	"gopkg.in/dnaeon/go-vcr.v2/cassette"
 	"gopkg.in/yaml.v3"
@@ -40,8 +42,11 @@ type Cassette struct {
 	Path string
 	// Interactions in recorded order.
 	Interactions []*Interaction
-	// Warnings say what Load repaired: a last interaction cut off by an
-	// interrupted write is dropped (it was never answered).
+	// Torn is the end of the file that an interrupted write left and that
+	// loading left out: the start of an interaction that was never
+	// answered. It is nil when the file has none.
+	Torn *Torn
+	// Warnings say what loading left out, for people.
 	Warnings []string
 }
 
@@ -89,51 +94,17 @@ const (
 )
 
 // parseRecovering parses a cassette written by Writer, which appends one
-// item at a time: when the last item is torn (the process died in the
-// middle of a write), it is dropped with a warning.
+// item at a time: when the file ends in a torn item (see tornCut) and
+// everything before it parses, the torn item is left out and returned as
+// the cassette's Torn. Any other damage is an error, Parse's.
 func parseRecovering(data []byte) (*Cassette, error) {
-	c, err := Parse(data)
-	if err == nil && !torn(data) {
-		return c, nil
-	}
-	// The file is whole up to the end of the last complete item.
-	end := len(header)
-	for rest := data; ; {
-		i := bytes.LastIndex(rest, []byte("\n"+itemEnd))
-		if i < 0 {
-			break
+	if cut, ok := tornCut(data); ok {
+		if c, err := Parse(data[:cut]); err == nil {
+			c.Torn = &Torn{Interaction: len(c.Interactions), Offset: int64(cut), Data: bytes.Clone(data[cut:])}
+			return c, nil
 		}
-		if nl := bytes.IndexByte(rest[i+1:], '\n'); nl >= 0 {
-			end = i + 1 + nl + 1
-			break
-		}
-		rest = rest[:i] // that last line is itself cut: look further back
 	}
-	if end > len(data) || !bytes.HasPrefix(data, []byte(header)) {
-		return c, err
-	}
-	good, perr := Parse(data[:end])
-	if perr != nil {
-		if err == nil {
-			return c, nil // not a torn append: keep what parsed
-		}
-		return nil, err
-	}
-	good.Warnings = append(good.Warnings, tornWarning(len(good.Interactions), int64(len(data)-end)))
-	return good, nil
-}
-
-// torn reports whether data, in the canonical layout, ends inside an
-// interaction rather than after its last line.
-func torn(data []byte) bool {
-	if !bytes.Contains(data, []byte(itemStart)) {
-		return false
-	}
-	if !bytes.HasSuffix(data, []byte("\n")) {
-		return true
-	}
-	last := data[bytes.LastIndexByte(data[:len(data)-1], '\n')+1:]
-	return !bytes.HasPrefix(last, []byte(itemEnd))
+	return Parse(data)
 }
 
 // Parse decodes a cassette document and checks that it is one metervcr can
@@ -179,9 +150,33 @@ func parseWhole(data []byte) (file, error) {
 		if errors.Is(err, io.EOF) {
 			return f, errors.New("empty file: not a cassette")
 		}
+		if line := unreadableLine(data); line > 0 && !strings.Contains(err.Error(), "line ") {
+			// yaml.v3 names no line for characters YAML does not allow.
+			return f, fmt.Errorf("not a valid cassette: %w (line %d)", err, line)
+		}
 		return f, fmt.Errorf("not a valid cassette: %w", err)
 	}
 	return f, nil
+}
+
+// unreadableLine returns the line of the first character in data that YAML
+// does not allow in a document (a control character, a NUL, invalid
+// UTF-8), or 0 when there is none.
+func unreadableLine(data []byte) int {
+	line := 1
+	for i := 0; i < len(data); {
+		r, n := utf8.DecodeRune(data[i:])
+		switch {
+		case r == '\n':
+			line++
+		case r == '\t' || r == '\r' || r >= 0x20 && r <= 0x7e || r == 0x85 || r >= 0xa0 && r <= 0xd7ff ||
+			r >= 0xe000 && r <= 0xfffd && !(r == utf8.RuneError && n == 1) || r >= 0x10000 && r <= 0x10ffff:
+		default:
+			return line
+		}
+		i += n
+	}
+	return 0
 }
 
 // Encode returns the cassette document as metervcr and go-vcr v2 write it.

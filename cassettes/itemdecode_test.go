@@ -388,34 +388,13 @@ func refParse(data []byte) (*Cassette, error) {
 
 // refRecovering is parseRecovering over refParse.
 func refRecovering(data []byte) (*Cassette, error) {
-	c, err := refParse(data)
-	if err == nil && !torn(data) {
-		return c, nil
-	}
-	end := len(header)
-	for rest := data; ; {
-		i := bytes.LastIndex(rest, []byte("\n"+itemEnd))
-		if i < 0 {
-			break
-		}
-		if nl := bytes.IndexByte(rest[i+1:], '\n'); nl >= 0 {
-			end = i + 1 + nl + 1
-			break
-		}
-		rest = rest[:i]
-	}
-	if end > len(data) || !bytes.HasPrefix(data, []byte(header)) {
-		return c, err
-	}
-	good, perr := refParse(data[:end])
-	if perr != nil {
-		if err == nil {
+	if cut, ok := tornCut(data); ok {
+		if c, err := refParse(data[:cut]); err == nil {
+			c.Torn = &Torn{Interaction: len(c.Interactions), Offset: int64(cut), Data: data[cut:]}
 			return c, nil
 		}
-		return nil, err
 	}
-	good.Warnings = append(good.Warnings, tornWarning(len(good.Interactions), int64(len(data)-end)))
-	return good, nil
+	return refParse(data)
 }
 
 // compareStream loads data with the streaming loader, with Parse and with
@@ -424,7 +403,7 @@ func compareStream(t *testing.T, data []byte) {
 	t.Helper()
 	want, wantErr := refRecovering(data)
 	var got []*Interaction
-	warnings, err := stream(bytes.NewReader(data), func(in *Interaction) error {
+	torn, err := stream(bytes.NewReader(data), func(in *Interaction) error {
 		got = append(got, in)
 		return nil
 	})
@@ -432,15 +411,15 @@ func compareStream(t *testing.T, data []byte) {
 		t.Fatalf("stream error = %v, want %v\n%q", err, wantErr, data)
 	}
 	if err == nil {
-		if len(got) != len(want.Interactions) || len(got) > 0 && !reflect.DeepEqual(got, want.Interactions) || !reflect.DeepEqual(warnings, want.Warnings) {
-			t.Fatalf("stream = %d interactions, warnings %q; want %d, %q\n%q", len(got), warnings, len(want.Interactions), want.Warnings, data)
+		if len(got) != len(want.Interactions) || len(got) > 0 && !reflect.DeepEqual(got, want.Interactions) || !reflect.DeepEqual(torn, want.Torn) {
+			t.Fatalf("stream = %d interactions, torn %+v; want %d, %+v\n%q", len(got), torn, len(want.Interactions), want.Torn, data)
 		}
 	}
 	c, err := parseRecovering(data)
 	if (err != nil) != (wantErr != nil) || err != nil && err.Error() != wantErr.Error() {
 		t.Fatalf("parseRecovering error = %v, want %v\n%q", err, wantErr, data)
 	}
-	if err == nil && (!reflect.DeepEqual(c.Interactions, want.Interactions) || !reflect.DeepEqual(c.Warnings, want.Warnings)) {
+	if err == nil && (!reflect.DeepEqual(c.Interactions, want.Interactions) || !reflect.DeepEqual(c.Torn, want.Torn)) {
 		t.Fatalf("parseRecovering differs from the reference on\n%q", data)
 	}
 	pc, perr := Parse(data)
@@ -518,6 +497,13 @@ func TestStreamAgreesWithWholeDecode(t *testing.T) {
 		string(noCode) + "    - request: [\n",
 		string(three) + "    - request: [\n",
 		string(three) + "    - request:\n        body: 'x\n",
+		// Tails that are not the start of an item as Writer writes it.
+		string(three) + "    - request:\n        form: {}\n",
+		string(three) + "    - request:\n        body: \"x\n        form: {}\n",
+		string(three) + "    - request:\n            x\n",
+		string(three) + "    - request:\n        body: x\n     y: z\n",
+		string(three) + "    - request:\n\x00\x00",
+		string(three) + "\x00\x00",
 		string(three) + "      ",
 		string(three) + "    ",
 		string(three) + "     ",

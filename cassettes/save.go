@@ -21,8 +21,8 @@ import (
 //
 // The file is append-only: each interaction is one YAML list item added at
 // the end. A process killed in the middle of a write can leave a torn last
-// item; Load detects and drops it (it was never acknowledged), and
-// OpenWriter repairs the file before appending.
+// item; Load leaves it out (it was never acknowledged), and OpenWriter
+// keeps its bytes beside the cassette before removing them.
 type Writer struct {
 	path     string
 	fresh    bool     // replace the file with an empty cassette on first commit
@@ -54,10 +54,14 @@ type batch struct {
 }
 
 // OpenWriter prepares to append to the cassette at path (".yaml" appended
-// when missing). An existing cassette is kept unless fresh is set; one that
-// is not in the canonical layout (written by hand or by another tool, or
-// with a torn last item) is first rewritten atomically in canonical form. A
-// file that is not a valid cassette is an error and is left untouched.
+// when missing). An existing cassette is kept unless fresh is set. A torn
+// last item (see tornCut) is first written to path+".torn" (or ".torn.2",
+// and so on: nothing is overwritten) and then removed from the cassette. A
+// cassette that is not in the canonical layout (written by hand or by
+// another tool, with comments) is first copied as it is to path+".orig"
+// (numbered likewise), then rewritten atomically in canonical form. The
+// copies are synced before the cassette changes, and Warnings names them.
+// A file that is not a valid cassette is an error and is left untouched.
 // Nothing is written for a new cassette until the first Append.
 func OpenWriter(path string, fresh bool) (*Writer, error) {
 	w := &Writer{path: Path(path), fresh: fresh}
@@ -79,16 +83,35 @@ func OpenWriter(path string, fresh bool) (*Writer, error) {
 	if err != nil {
 		return nil, err
 	}
-	if !bytes.Equal(canonical, data) {
-		if err := WriteFileAtomic(w.path, canonical, 0o644); err != nil {
-			return nil, fmt.Errorf("rewriting %s before appending: %w", w.path, err)
-		}
+	if bytes.Equal(canonical, data) {
+		w.n = len(c.Interactions)
+		return w, w.open()
 	}
-	w.n, w.warnings = len(c.Interactions), c.Warnings
+	whole := data
+	if c.Torn != nil {
+		msg, err := keepTorn(w.path, c.Torn)
+		if err != nil {
+			return nil, err
+		}
+		w.warnings = append(w.warnings, msg)
+		whole = data[:c.Torn.Offset]
+	}
+	if !bytes.Equal(canonical, whole) {
+		orig, err := keepAside(w.path, origSuffix, data)
+		if err != nil {
+			return nil, fmt.Errorf("keeping a copy of %s before rewriting it: %w", w.path, err)
+		}
+		w.warnings = append(w.warnings, fmt.Sprintf("the cassette was not in the layout metervcr appends to (comments, another tool's formatting): it is rewritten in that layout, and the file as it was is kept in %s", orig))
+	}
+	if err := WriteFileAtomic(w.path, canonical, 0o644); err != nil {
+		return nil, fmt.Errorf("rewriting %s before appending: %w", w.path, err)
+	}
+	w.n = len(c.Interactions)
 	return w, w.open()
 }
 
-// Warnings says what OpenWriter repaired in the existing cassette.
+// Warnings says what OpenWriter changed in the existing cassette and where
+// it kept what it removed.
 func (w *Writer) Warnings() []string { return w.warnings }
 
 // open opens the cassette for appending, creating it with its header when

@@ -115,27 +115,37 @@ func (r *Redactor) Cassette(c *Cassette) []Finding {
 
 // File redacts the cassette at path (".yaml" appended when missing) and,
 // when anything changed, replaces the file atomically, keeping its mode.
-// It returns what changed; a second run returns nothing and leaves the
-// file untouched.
-func (r *Redactor) File(path string) ([]Finding, error) {
+// A torn last item, which the new file leaves out, is first kept beside it
+// as OpenWriter keeps it. File returns what changed and the warnings of
+// loading and keeping; a second run changes nothing and leaves the file
+// untouched.
+func (r *Redactor) File(path string) ([]Finding, []string, error) {
 	c, err := Load(path)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	done := r.Cassette(c)
 	if len(done) == 0 {
-		return nil, nil
+		return nil, c.Warnings, nil
 	}
 	data, err := Encode(c.Interactions)
 	if err != nil {
-		return nil, fmt.Errorf("redacting %s: %w", c.Path, err)
+		return nil, nil, fmt.Errorf("redacting %s: %w", c.Path, err)
+	}
+	warnings := c.Warnings
+	if c.Torn != nil {
+		msg, err := keepTorn(c.Path, c.Torn)
+		if err != nil {
+			return nil, nil, err
+		}
+		warnings = []string{msg}
 	}
 	mode := os.FileMode(0o644)
 	if st, err := os.Stat(c.Path); err == nil {
 		mode = st.Mode().Perm()
 	}
 	if err := WriteFileAtomic(c.Path, data, mode); err != nil {
-		return nil, fmt.Errorf("redacting %s: %w", c.Path, err)
+		return nil, nil, fmt.Errorf("redacting %s: %w", c.Path, err)
 	}
-	return done, nil
+	return done, warnings, nil
 }

@@ -12,14 +12,16 @@ import (
 
 // Stream reads the cassette at path (".yaml" appended when missing) and
 // calls fn with each interaction in recorded order; fn may keep it or drop
-// it. The returned Cassette has Path and Warnings, and no Interactions.
+// it. The returned Cassette has Path, Torn and Warnings, and no
+// Interactions.
 // If fn returns an error, Stream stops and returns that error as is.
 //
 // Stream checks what Load checks, with the same errors: a missing file
 // gives an error wrapping ErrNotFound, a file over MaxFileBytes is
 // refused, the format version must be 1, and every interaction needs a
 // request method and URL and a response code. A last interaction cut off
-// by an interrupted write is dropped with a warning. When an error is
+// by an interrupted write (see tornCut) is left out with a warning, and
+// the file is not changed. When an error is
 // returned, fn may already have been called for the interactions before
 // the one in error.
 //
@@ -45,7 +47,7 @@ func Stream(path string, fn func(in *Interaction) error) (*Cassette, error) {
 	if st.Size() > MaxFileBytes {
 		return nil, fmt.Errorf("%s: %d bytes is over the %d-byte limit for a cassette; is it the right file? Split the recording into several cassettes", path, st.Size(), MaxFileBytes)
 	}
-	warnings, err := stream(f, fn)
+	torn, err := stream(f, fn)
 	var cb callbackError
 	switch {
 	case errors.As(err, &cb):
@@ -55,7 +57,11 @@ func Stream(path string, fn func(in *Interaction) error) (*Cassette, error) {
 	case err != nil:
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
-	return &Cassette{Path: path, Warnings: warnings}, nil
+	c := &Cassette{Path: path, Torn: torn}
+	if torn != nil {
+		c.Warnings = []string{tornWarning(path, torn)}
+	}
+	return c, nil
 }
 
 // callbackError carries an error returned by the caller's function.
@@ -70,10 +76,11 @@ func (e readError) Error() string { return e.err.Error() }
 func (e readError) Unwrap() error { return e.err }
 
 // stream decodes the cassette read from r as parseRecovering decodes it,
-// calling fn with each interaction in order, and returns the warnings.
+// calling fn with each interaction in order, and returns the torn end it
+// left out.
 // Outside the canonical layout it reads r again from its start, whole, and
 // calls fn with the interactions it has not called it with yet.
-func stream(r io.ReadSeeker, fn func(in *Interaction) error) ([]string, error) {
+func stream(r io.ReadSeeker, fn func(in *Interaction) error) (*Torn, error) {
 	s := streamer{
 		r:       bufio.NewReaderSize(r, 1<<16),
 		recover: true,
@@ -85,7 +92,7 @@ func stream(r io.ReadSeeker, fn func(in *Interaction) error) ([]string, error) {
 		if s.invalid != nil {
 			return nil, s.invalid
 		}
-		return s.warnings, nil
+		return s.torn, nil
 	}
 	if !errors.Is(err, errNotCanonical) {
 		return nil, err
@@ -112,7 +119,7 @@ func stream(r io.ReadSeeker, fn func(in *Interaction) error) ([]string, error) {
 			return nil, callbackError{err}
 		}
 	}
-	return c.Warnings, nil
+	return c.Torn, nil
 }
 
 // errNotCanonical reports a cassette, or a part of one, that is not in the
@@ -131,7 +138,8 @@ const itemStartLine = itemRequestLine + "\n"
 // With recover set it matches parseRecovering: an interaction is handed
 // over only once the item after it has started, and only if it ends with a
 // whole duration line (where parseRecovering would cut a torn file); a
-// torn last item (one that does not end so) is dropped with a warning.
+// last item that does not end so is left out as torn when tornTail says it
+// is, and the whole file is decoded otherwise.
 type streamer struct {
 	r       *bufio.Reader
 	recover bool // drop a torn last item, as parseRecovering does
@@ -145,7 +153,7 @@ type streamer struct {
 	invalid   error  // the first failed check; nothing is handed over after it
 	item      []byte // the item being read
 	long      []byte // a line longer than the reader's buffer
-	warnings  []string
+	torn      *Torn  // the torn last item left out
 }
 
 // run reads and decodes the whole cassette.
@@ -281,9 +289,12 @@ func (s *streamer) take() error {
 	return nil
 }
 
-// drop drops the torn last item, which starts at offset start and is in
-// s.item, with parseRecovering's warning.
+// drop leaves out the torn last item, which starts at offset start and is
+// in s.item, as parseRecovering does.
 func (s *streamer) drop(start int64) error {
+	if !tornTail(s.item) {
+		return errNotCanonical // not what an interrupted append leaves
+	}
 	if s.invalid != nil {
 		// parseRecovering fails with the error of decoding the whole file:
 		// the failed check when the torn item decodes, else the YAML error.
@@ -294,11 +305,6 @@ func (s *streamer) drop(start int64) error {
 		}
 		return nil
 	}
-	s.warnings = append(s.warnings, tornWarning(s.count, s.off-start))
+	s.torn = &Torn{Interaction: s.count, Offset: start, Data: bytes.Clone(s.item)}
 	return nil
-}
-
-// tornWarning says that interaction i, cut off after n bytes, is dropped.
-func tornWarning(i int, n int64) string {
-	return fmt.Sprintf("interaction %d was cut off by an interrupted write (%d bytes) and is ignored; it was never answered", i, n)
 }

@@ -125,7 +125,7 @@ func TestKeyedTokensOfEarlierCassettes(t *testing.T) {
 	if err := red.Unkey([]string{token}); err != nil {
 		t.Fatal(err)
 	}
-	done, err := red.File(path)
+	done, _, err := red.File(path)
 	if err != nil || len(done) != 1 {
 		t.Fatalf("redact --token = %v, %v; want one rewritten placeholder", done, err)
 	}

@@ -279,12 +279,12 @@ func TestRedactFileThenReplay(t *testing.T) {
 		t.Fatal("the cassette recorded keeping account ids verifies clean, want findings")
 	}
 	r := testRedactor(t, testKey)
-	done, err := r.File(path)
+	done, _, err := r.File(path)
 	if err != nil || len(done) == 0 {
 		t.Fatalf("redact: %v, %v; want changes", done, err)
 	}
 	first, _ := os.ReadFile(path)
-	if again, err := r.File(path); err != nil || len(again) != 0 {
+	if again, _, err := r.File(path); err != nil || len(again) != 0 {
 		t.Fatalf("second redact: %v, %v; want no change", again, err)
 	}
 	if second, _ := os.ReadFile(path); !bytes.Equal(first, second) {

@@ -90,6 +90,9 @@ func (s *Server) initReplay(cfg Config) error {
 	if err != nil {
 		return err
 	}
+	if c.Torn != nil && c.Torn.Interaction == 0 {
+		return fmt.Errorf("%s: %w (%d bytes, never answered)", c.Path, cassettes.ErrOnlyTorn, len(c.Torn.Data))
+	}
 	for _, msg := range c.Warnings {
 		s.log.Warn("cassette", "cassette", c.Path, "problem", msg)
 	}

@@ -137,7 +137,7 @@ func (s *Server) initRecord(cfg Config) error {
 	}
 	s.writer = w
 	for _, msg := range w.Warnings() {
-		s.log.Warn("repaired cassette", "cassette", w.Path(), "problem", msg)
+		s.log.Warn("cassette changed before appending", "cassette", w.Path(), "change", msg)
 	}
 	signer := cfg.Signer
 	if signer == nil {

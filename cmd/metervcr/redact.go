@@ -49,9 +49,12 @@ func redactCommand(stdout, stderr io.Writer) *cli.Command {
 				return usageError("--token: %v", err)
 			}
 			for _, path := range c.Args().Slice() {
-				done, err := redactor.File(path)
+				done, warnings, err := redactor.File(path)
 				if err != nil {
 					return loadError(path, err)
+				}
+				for _, msg := range warnings {
+					fmt.Fprintf(stderr, "metervcr: warning: %s: %s\n", cassettes.Path(path), msg)
 				}
 				for _, f := range done {
 					fmt.Fprintf(stdout, "%s: interaction %d: %s: redacted: %s\n", cassettes.Path(path), f.Interaction, f.Where, f.What)

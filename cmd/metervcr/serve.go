@@ -174,7 +174,10 @@ func loadError(path string, err error) error {
 	if errors.Is(err, cassettes.ErrNotFound) {
 		return usageError("cassette %s not found; record it first: metervcr record --cassette %s", cassettes.Path(path), path)
 	}
-	return usageError("cannot use cassette: %v; fix or re-record it (metervcr record --fresh --cassette %s)", err, path)
+	if errors.Is(err, cassettes.ErrOnlyTorn) {
+		return usageError("cannot replay: %v; record it again: metervcr record --cassette %s (which keeps the cut-off bytes in a .torn file beside the cassette)", err, path)
+	}
+	return usageError("cannot use cassette: %v; fix the file where the error says, or record it anew (metervcr record --fresh --cassette %s replaces it)", err, path)
 }
 
 func printSummary(w io.Writer, s *proxy.Server) {
