@@ -53,6 +53,14 @@ type Config struct {
 	Customers []Customer
 	// Products are the product codes that exist; nil means DefaultProducts.
 	Products []string
+	// CustomersFile names the customers file that Customers, Products and
+	// Dimensions were read from (see ParseCustomers), as the error
+	// messages should name it, such as "--customers customers.yaml". A
+	// Service that is not Open answers a product code or registration
+	// token it does not list with the service's error code and status,
+	// and a message that tells how to add the value: an entry for this
+	// file, or when it is empty, the Config field to set.
+	CustomersFile string
 	// Open makes the service accept whatever the API model accepts, not
 	// only what Customers and Products list: every well-formed product
 	// code exists, a registration token that Customers does not list
@@ -126,6 +134,8 @@ type Service struct {
 	credentials map[string]Credential
 	customers   []Customer
 	products    map[string]bool
+	example     string // a listed product code, for the messages
+	file        string // Config.CustomersFile
 	open        bool
 	dimensions  map[string][]string
 	skipSigs    bool
@@ -145,6 +155,7 @@ func New(cfg Config) *Service {
 		credentials: make(map[string]Credential),
 		products:    make(map[string]bool),
 		open:        cfg.Open,
+		file:        cfg.CustomersFile,
 		dimensions:  make(map[string][]string, len(cfg.Dimensions)),
 		skipSigs:    cfg.SkipSignatures,
 		now:         cfg.Now,
@@ -169,6 +180,9 @@ func New(cfg Config) *Service {
 	}
 	for _, p := range products {
 		s.products[p] = true
+	}
+	if len(products) > 0 {
+		s.example = products[0]
 	}
 	for p, dims := range cfg.Dimensions {
 		s.dimensions[p] = slices.Clone(dims)
