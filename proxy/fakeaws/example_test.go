@@ -17,11 +17,14 @@ import (
 
 // A Service served by httptest is an in-process Metering service for Go
 // tests: point the SDK's BaseEndpoint at it and sign with a test key pair.
+// Reset lets the tests of a suite share it: usage metered by one test is
+// no duplicate of the next test's.
 func Example() {
-	srv := httptest.NewServer(fakeaws.New(fakeaws.Config{
+	svc := fakeaws.New(fakeaws.Config{
 		Products:  []string{"my-product"},
 		Customers: []fakeaws.Customer{{Token: "MY-TOKEN", CustomerIdentifier: "cust-mine", ProductCode: "my-product"}},
-	}))
+	})
+	srv := httptest.NewServer(svc)
 	defer srv.Close()
 
 	key := fakeaws.DefaultCredentials[0]
@@ -38,53 +41,30 @@ func Example() {
 	}
 	fmt.Println(aws.ToString(customer.CustomerIdentifier), aws.ToString(customer.ProductCode))
 
-	_, err = client.MeterUsage(ctx, &marketplacemetering.MeterUsageInput{
-		ProductCode: aws.String("other-product"), UsageDimension: aws.String("requests"),
-		UsageQuantity: aws.Int32(1), Timestamp: aws.Time(time.Now()),
-	})
-	var apiErr smithy.APIError
-	if errors.As(err, &apiErr) {
-		fmt.Println(apiErr.ErrorCode())
-	}
-	// Output:
-	// cust-mine my-product
-	// InvalidProductCodeException
-}
-
-// Reset lets the tests of a suite share one Service: usage metered by one
-// test is no duplicate of the next test's.
-func ExampleService_Reset() {
-	svc := fakeaws.New(fakeaws.Config{})
-	srv := httptest.NewServer(svc)
-	defer srv.Close()
-
-	key := fakeaws.DefaultCredentials[0]
-	client := marketplacemetering.New(marketplacemetering.Options{
-		Region:       "us-east-1",
-		BaseEndpoint: aws.String(srv.URL),
-		Credentials:  credentials.NewStaticCredentialsProvider(key.AccessKeyID, key.SecretAccessKey, ""),
-	})
 	hour := time.Now().Truncate(time.Hour)
-	meter := func(quantity int32) string {
-		_, err := client.MeterUsage(context.Background(), &marketplacemetering.MeterUsageInput{
-			ProductCode: aws.String("prodcode123example"), UsageDimension: aws.String("requests"),
+	meter := func(product string, quantity int32) string {
+		_, err := client.MeterUsage(ctx, &marketplacemetering.MeterUsageInput{
+			ProductCode: aws.String(product), UsageDimension: aws.String("requests"),
 			UsageQuantity: aws.Int32(quantity), Timestamp: aws.Time(hour),
 		})
 		var apiErr smithy.APIError
-		if errors.As(err, &apiErr) {
+		switch {
+		case errors.As(err, &apiErr):
 			return apiErr.ErrorCode()
-		}
-		if err != nil {
+		case err != nil:
 			return err.Error()
 		}
 		return "metered"
 	}
-	fmt.Println(meter(10))
-	fmt.Println(meter(11))
+	fmt.Println(meter("my-product", 10))
+	fmt.Println(meter("my-product", 11))
 	svc.Reset()
-	fmt.Println(meter(11))
+	fmt.Println(meter("my-product", 11))
+	fmt.Println(meter("other-product", 1))
 	// Output:
+	// cust-mine my-product
 	// metered
 	// DuplicateRequestException
 	// metered
+	// InvalidProductCodeException
 }
