@@ -33,8 +33,9 @@ func mockCommand(stderr io.Writer) *cli.Command {
 			"With --customers FILE it is strict: the file's products and tokens are the only ones\n" +
 			"that exist, and customers it does not list are CustomerNotSubscribed.\n\n" +
 			"These values reach the errors in either case:\n" + reservedLines("  ") + "\n" +
-			"State lives in memory until the process exits. Signatures are not verified unless\n" +
-			"--verify-signatures is given; their shape and clock are (--aws-checks).",
+			"State lives in memory until the process exits; POST " + fakeaws.ResetPath + " forgets it\n" +
+			"between tests. Signatures are not verified unless --verify-signatures is given; their\n" +
+			"shape and clock are (--aws-checks).",
 		Flags: []cli.Flag{
 			listenFlag(),
 			&cli.StringFlag{Name: "customers", EnvVars: []string{"METERVCR_CUSTOMERS"},
@@ -58,10 +59,12 @@ func mockCommand(stderr io.Writer) *cli.Command {
 			if err != nil {
 				return usageError("--aws-checks: %v", err)
 			}
-			handler, err := withInject(c, proxy.CheckHandler(checks, nil, fakeaws.New(cfg)), log, stderr)
+			model := fakeaws.New(cfg)
+			handler, err := withInject(c, proxy.CheckHandler(checks, nil, model), log, stderr)
 			if err != nil {
 				return err
 			}
+			handler = model.WithReset(handler)
 			return serve(c.Context, c.String("listen"), handler, log, stderr, func(u string) {
 				fmt.Fprintf(stderr, "metervcr: mock Marketplace Metering service on %s\n", u)
 				printMockHowTo(stderr, u, cfg)
@@ -89,6 +92,7 @@ func mockConfig(file string, verify bool) (fakeaws.Config, error) {
 		return cfg, usageError("--customers %s: %v; the file is a YAML list of {token, customerIdentifier, customerAWSAccountId, productCode}", file, err)
 	}
 	cfg.Customers, cfg.Products, cfg.Dimensions = parsed.Customers, parsed.Products, parsed.Dimensions
+	cfg.CustomersFile = "--customers " + file
 	return cfg, nil
 }
 
@@ -140,6 +144,7 @@ func printMockHowTo(w io.Writer, url string, cfg fakeaws.Config) {
 	fmt.Fprintf(w, "metervcr: try:\n  %s aws --region us-east-1 --endpoint-url %s \\\n"+
 		"    meteringmarketplace meter-usage --product-code %s --usage-dimension %s --usage-quantity 1 --timestamp $(date +%%s)\n",
 		env, url, products[0], dimension)
+	fmt.Fprintf(w, "metervcr: between tests, forget metered usage: curl -X POST %s%s\n", url, fakeaws.ResetPath)
 }
 
 // shortList joins the first mockShown items and says how many more exist.

@@ -155,3 +155,56 @@ func pick(b []byte, alphabet string) string {
 	}
 	return string(out)
 }
+
+// errUnknownProduct is the answer to a product code that does not exist:
+// AWS's InvalidProductCodeException, whose message then tells how to make
+// the code exist, unless the Service is open (where only NoSuchProduct
+// gets here) or code is NoSuchProduct, which never exists.
+func (s *Service) errUnknownProduct(code string) error {
+	e := errInvalidProductCode()
+	switch {
+	case s.open || code == NoSuchProduct:
+	case s.file != "":
+		e.message += fmt.Sprintf(" metervcr: product code %s is not in %s; add an entry to the file: - {productCode: %s}",
+			code, s.file, yamlScalar(code))
+	default:
+		e.message += fmt.Sprintf(" metervcr: product code %s is not in Config.Products (DefaultProducts when nil); "+
+			"add it there, or set Config.Open to accept any product code", code)
+	}
+	return e
+}
+
+// errUnknownToken is the answer to a registration token that a Service
+// that is not open does not list: AWS's InvalidTokenException, whose
+// message then tells how to add the token. The message does not repeat
+// the token, which may be a real one.
+func (s *Service) errUnknownToken() error {
+	e := errInvalidToken()
+	product := s.example
+	if product == "" {
+		product = DefaultProducts[0]
+	}
+	if s.file != "" {
+		e.message += fmt.Sprintf(" metervcr: this registration token is not in %s; add an entry to the file, with the token you sent as TOKEN: "+
+			"- {token: TOKEN, customerIdentifier: cust-example, productCode: %s}", s.file, yamlScalar(product))
+	} else {
+		e.message += fmt.Sprintf(" metervcr: this registration token is not in Config.Customers (DefaultCustomers when nil); "+
+			`add it there, with the token you sent as TOKEN: fakeaws.Customer{Token: "TOKEN", CustomerIdentifier: "cust-example", ProductCode: %q}; `+
+			"or set Config.Open to resolve any token", product)
+	}
+	return e
+}
+
+// yamlScalar writes a product code as a YAML flow scalar: plain when it
+// starts with a letter or digit, quoted otherwise (a leading @ is reserved
+// in YAML, a leading - or : can start other syntax).
+func yamlScalar(code string) string {
+	if code != "" && isAlnum(code[0]) {
+		return code
+	}
+	return fmt.Sprintf("%q", code)
+}
+
+func isAlnum(c byte) bool {
+	return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9'
+}

@@ -3,6 +3,7 @@ package fakeaws
 import (
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"reflect"
 	"strings"
 	"testing"
@@ -138,5 +139,37 @@ func TestDimensions(t *testing.T) {
 		if a := send(t, srv, tt.req.build(t, srv)); a.code != tt.code {
 			t.Errorf("%s: %d %q (%s), want %q", tt.name, a.status, a.code, a.message, tt.code)
 		}
+	}
+}
+
+// TestExampleCustomersFile: the example file that the README shows parses
+// into what its comments say.
+func TestExampleCustomersFile(t *testing.T) {
+	t.Parallel()
+	data, err := os.ReadFile("testdata/customers.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := ParseCustomers(data)
+	if err != nil {
+		t.Fatalf("ParseCustomers(testdata/customers.yaml): %v", err)
+	}
+	want := Config{
+		Customers: []Customer{
+			{Token: "TOKEN-ACME", CustomerIdentifier: "cust-acme", CustomerAWSAccountID: "123456789012", ProductCode: "acme-saas"},
+			{CustomerIdentifier: "cust-globex", ProductCode: "acme-saas"},
+		},
+		Products:   []string{"acme-saas", "acme-ami"},
+		Dimensions: map[string][]string{"acme-saas": {"seats", "storage"}},
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("ParseCustomers(testdata/customers.yaml) =\n%+v\nwant\n%+v", got, want)
+	}
+	readme, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(readme), "```yaml\n"+string(data)+"```\n") {
+		t.Errorf("README does not show testdata/customers.yaml as it is:\n%s", data)
 	}
 }

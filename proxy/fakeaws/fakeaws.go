@@ -19,6 +19,10 @@
 //
 // Every response carries a fresh X-Amzn-Requestid; errors carry
 // X-Amzn-Errortype and the JSON 1.1 error body, as AWS sends them.
+//
+// In Go tests, serve a Service with httptest.NewServer and point the SDK's
+// BaseEndpoint at the server's URL; Reset makes it forget metered usage
+// between tests, and WithReset serves the same over HTTP at ResetPath.
 package fakeaws
 
 import (
@@ -49,6 +53,14 @@ type Config struct {
 	Customers []Customer
 	// Products are the product codes that exist; nil means DefaultProducts.
 	Products []string
+	// CustomersFile names the customers file that Customers, Products and
+	// Dimensions were read from (see ParseCustomers), as the error
+	// messages should name it, such as "--customers customers.yaml". A
+	// Service that is not Open answers a product code or registration
+	// token it does not list with the service's error code and status,
+	// and a message that tells how to add the value: an entry for this
+	// file, or when it is empty, the Config field to set.
+	CustomersFile string
 	// Open makes the service accept whatever the API model accepts, not
 	// only what Customers and Products list: every well-formed product
 	// code exists, a registration token that Customers does not list
@@ -122,6 +134,8 @@ type Service struct {
 	credentials map[string]Credential
 	customers   []Customer
 	products    map[string]bool
+	example     string // a listed product code, for the messages
+	file        string // Config.CustomersFile
 	open        bool
 	dimensions  map[string][]string
 	skipSigs    bool
@@ -129,9 +143,10 @@ type Service struct {
 	log         *slog.Logger
 	jwtKey      []byte // signs RegisterUsage answers
 
-	mu    sync.Mutex
-	seen  []Seen
-	state usageState
+	mu     sync.Mutex
+	seen   []Seen
+	resets int // how many times Reset has run, so that a request that spans one is not logged after it
+	state  usageState
 }
 
 // New returns a Service configured by cfg.
@@ -140,6 +155,7 @@ func New(cfg Config) *Service {
 		credentials: make(map[string]Credential),
 		products:    make(map[string]bool),
 		open:        cfg.Open,
+		file:        cfg.CustomersFile,
 		dimensions:  make(map[string][]string, len(cfg.Dimensions)),
 		skipSigs:    cfg.SkipSignatures,
 		now:         cfg.Now,
@@ -165,6 +181,9 @@ func New(cfg Config) *Service {
 	for _, p := range products {
 		s.products[p] = true
 	}
+	if len(products) > 0 {
+		s.example = products[0]
+	}
 	for p, dims := range cfg.Dimensions {
 		s.dimensions[p] = slices.Clone(dims)
 	}
@@ -178,11 +197,11 @@ func New(cfg Config) *Service {
 func (s *Service) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
 	op, _ := metering.OperationFromTarget(r.Header.Get(metering.HeaderTarget))
-	i := s.arrive(Seen{Operation: op})
+	resets, i := s.arrive(Seen{Operation: op})
 	seen := Seen{Operation: op}
 	out, err := s.serve(r, &seen)
 	seen.Status, seen.ErrorCode = respond(w, out, err)
-	s.finish(i, seen)
+	s.finish(resets, i, seen)
 	if s.log != nil {
 		s.logRequest(r, seen, time.Since(start))
 	}
@@ -244,23 +263,27 @@ func (s *Service) serve(r *http.Request, seen *Seen) (any, error) {
 	}
 }
 
-// arrive reserves the request's place in arrival order.
-func (s *Service) arrive(seen Seen) int {
+// arrive reserves the request's place in arrival order, and returns it
+// with the number of resets so far.
+func (s *Service) arrive(seen Seen) (resets, i int) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.seen = append(s.seen, seen)
-	return len(s.seen) - 1
+	return s.resets, len(s.seen) - 1
 }
 
-// finish records what became of request i.
-func (s *Service) finish(i int, seen Seen) {
+// finish records what became of request i, unless a Reset has forgotten
+// it since it arrived.
+func (s *Service) finish(resets, i int, seen Seen) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.seen[i] = seen
+	if resets == s.resets {
+		s.seen[i] = seen
+	}
 }
 
-// Requests returns what the fake has seen, in arrival order. A request
-// still in flight has Status 0.
+// Requests returns what the fake has seen since it was made or last
+// Reset, in arrival order. A request still in flight has Status 0.
 func (s *Service) Requests() []Seen {
 	s.mu.Lock()
 	defer s.mu.Unlock()

@@ -58,7 +58,7 @@ func (s *Service) meterUsage(accessKeyID string, m members) (any, error) {
 		return nil, err
 	}
 	if !s.productExists(*in.ProductCode) {
-		return nil, errInvalidProductCode()
+		return nil, s.errUnknownProduct(*in.ProductCode)
 	}
 	if err := s.checkDimension(*in.ProductCode, *in.UsageDimension); err != nil {
 		return nil, err
@@ -132,7 +132,7 @@ func (s *Service) batchMeterUsage(m members) (any, error) {
 		return nil, err
 	}
 	if in.ProductCode != nil && !s.productExists(*in.ProductCode) {
-		return nil, errInvalidProductCode()
+		return nil, s.errUnknownProduct(*in.ProductCode)
 	}
 	for _, rec := range in.UsageRecords {
 		if err := checkAllocations(rec.UsageAllocations, rec.hasAllocations, valueOr(rec.Quantity, 0)); err != nil {
@@ -238,7 +238,7 @@ func (s *Service) resolveCustomer(m members) (any, error) {
 	case s.open:
 		c = DeriveCustomer(token)
 	default:
-		return nil, errInvalidToken()
+		return nil, s.errUnknownToken()
 	}
 	if c.ProductCode == ThrottledProduct {
 		return nil, errThrottled()
@@ -259,7 +259,7 @@ func (s *Service) registerUsage(m members) (any, error) {
 		return nil, err
 	}
 	if !s.productExists(*in.ProductCode) {
-		return nil, errInvalidProductCode()
+		return nil, s.errUnknownProduct(*in.ProductCode)
 	}
 	if *in.PublicKeyVersion != 1 {
 		return nil, badRequest(metering.ErrInvalidPublicKeyVersion,
@@ -319,11 +319,11 @@ func (s *Service) productExists(code string) bool {
 	return code != NoSuchProduct && (s.open || s.products[code])
 }
 
-func errInvalidToken() error {
+func errInvalidToken() *apiError {
 	return badRequest(metering.ErrInvalidToken, "Registration token is invalid.")
 }
 
-func errInvalidProductCode() error {
+func errInvalidProductCode() *apiError {
 	return badRequest(metering.ErrInvalidProductCode,
 		"The product code passed does not match the product code used for publishing the product.")
 }
