@@ -98,7 +98,9 @@ func replayCommand(stderr io.Writer) *cli.Command {
 			if injectErr != nil {
 				return injectErr
 			}
+			served := false // a server that never started has nothing to sum up
 			err = serve(c.Context, c.String("listen"), srv, log, stderr, func(u string) {
+				served = true
 				fmt.Fprintf(stderr, "metervcr: replaying %s on %s\n", name, u)
 				if cfg.RecordMissing && cfg.Credentials == nil {
 					warnNoCredentials(stderr, log, "endpoint-mode calls that match no recording", missing)
@@ -110,6 +112,9 @@ func replayCommand(stderr io.Writer) *cli.Command {
 						u, cassettes.DemoProduct, cassettes.DemoDimension, cassettes.DemoQuantity)
 				}
 			})
+			if !served {
+				return err
+			}
 			printSummary(stderr, srv)
 			if err == nil && c.Bool("strict") {
 				if sum := srv.Summary(); len(sum.Misses) > 0 || len(sum.Unused) > 0 {
