@@ -48,8 +48,15 @@ func TestMain(m *testing.M) {
 // runApp runs the command line in-process.
 func runApp(t *testing.T, args ...string) (code int, stdout, stderr string) {
 	t.Helper()
+	return runAppContext(t, context.Background(), args...)
+}
+
+// runAppContext is runApp with ctx: a serving command shuts down when ctx
+// ends, at once when it has already ended.
+func runAppContext(t *testing.T, ctx context.Context, args ...string) (code int, stdout, stderr string) {
+	t.Helper()
 	var out, errb bytes.Buffer
-	code = run(context.Background(), append([]string{"metervcr"}, args...), &out, &errb)
+	code = run(ctx, append([]string{"metervcr"}, args...), &out, &errb)
 	return code, out.String(), errb.String()
 }
 
