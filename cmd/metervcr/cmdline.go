@@ -83,7 +83,7 @@ func permute(path string, flags []cli.Flag, commands []*cli.Command, args []stri
 }
 
 // isFlag reports whether a command-line word is a flag rather than a
-// positional argument: it starts with a dash and is more than one; a lone
+// positional argument: it starts with a dash and is longer than one; a lone
 // "-" conventionally names standard input.
 func isFlag(a string) bool {
 	return len(a) > 1 && a[0] == '-'
