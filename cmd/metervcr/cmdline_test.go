@@ -10,9 +10,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
-	"syscall"
 	"testing"
-	"time"
 
 	"github.com/metervcr/metervcr/cassettes"
 	"github.com/metervcr/metervcr/proxy/fakeaws"
@@ -246,15 +244,7 @@ func TestRecordPositionalYML(t *testing.T) {
 	if err := meter(sdk(p.URL), cassettes.DemoDimension, cassettes.DemoQuantity); err != nil {
 		t.Fatalf("MeterUsage through record: %v", err)
 	}
-	p.cmd.Process.Signal(syscall.SIGTERM)
-	select {
-	case err := <-p.done:
-		if err != nil {
-			t.Fatalf("exit after SIGTERM: %v; stderr:\n%s", err, p.stderr)
-		}
-	case <-time.After(10 * time.Second):
-		t.Fatal("no exit within 10s of SIGTERM")
-	}
+	p.stop(t)
 	first, _, _ := strings.Cut(p.stderr.String(), "\n")
 	if want := "metervcr: recording to " + path + " (forwarding to " + fake.URL + ") on http://127.0.0.1:"; !strings.HasPrefix(first, want) {
 		t.Errorf("first line %q, want it to start %q", first, want)

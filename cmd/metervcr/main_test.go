@@ -176,6 +176,21 @@ func startIn(t *testing.T, env []string, args ...string) *process {
 	return p
 }
 
+// stop sends SIGTERM and waits for the process to exit 0, as it must
+// within 10s.
+func (p *process) stop(t *testing.T) {
+	t.Helper()
+	p.cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case err := <-p.done:
+		if err != nil {
+			t.Fatalf("exit after SIGTERM: %v; stderr:\n%s", err, p.stderr)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("no exit within 10s of SIGTERM")
+	}
+}
+
 func recordEnv(t *testing.T) []string {
 	creds := fakeaws.DefaultCredentials[0]
 	return []string{
@@ -247,15 +262,7 @@ func TestReplayDemoAndGracefulShutdown(t *testing.T) {
 	if err := meter(sdk(p.URL), cassettes.DemoDimension, cassettes.DemoQuantity); err != nil {
 		t.Fatalf("demo MeterUsage: %v", err)
 	}
-	p.cmd.Process.Signal(syscall.SIGTERM)
-	select {
-	case err := <-p.done:
-		if err != nil {
-			t.Fatalf("exit after SIGTERM: %v; stderr:\n%s", err, p.stderr)
-		}
-	case <-time.After(10 * time.Second):
-		t.Fatal("no exit within 10s of SIGTERM")
-	}
+	p.stop(t)
 	for _, want := range []string{"built-in demo cassette", "meteringmarketplace meter-usage", "action=match", "replay summary: 0 request(s) missed"} {
 		if !strings.Contains(p.stderr.String(), want) {
 			t.Errorf("stderr lacks %q:\n%s", want, p.stderr)
