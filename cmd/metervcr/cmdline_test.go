@@ -178,7 +178,7 @@ func TestCommandLine(t *testing.T) {
 			regexp.QuoteMeta("metervcr: replay takes one cassette, got 2 arguments: " + in("metering.yaml") + " " + in("old.yml")), "run: metervcr help replay", ""},
 		{"directory", []string{"replay", in("sub"), "--ca-dir", state}, exitUsage, false,
 			regexp.QuoteMeta("metervcr: " + in("sub") + " is a directory, not a cassette; name a cassette file, e.g. " + filepath.Join(in("sub"), "metering.yaml")), "", summary},
-		{"directory to inspect", []string{"inspect", in("sub")}, exitUsage, false, regexp.QuoteMeta("metervcr: " + in("sub") + " is a directory, not a cassette") + ".*", "", ""},
+		{"directory to inspect", []string{"inspect", in("sub")}, exitUsage, false, regexp.QuoteMeta("metervcr: "+in("sub")+" is a directory, not a cassette") + ".*", "", ""},
 		{"inspect flag after the path", []string{"inspect", in("old.yml"), "--format", "json"}, 0, true, `\{`, `"path": "` + in("old.yml") + `"`, ""},
 		{"redact flag after the path", []string{"redact", in("metering.yaml"), "--ca-dir", state}, 0, true, regexp.QuoteMeta(in("metering.yaml") + ": nothing to redact"), "", ""},
 		{"-- ends the flags", []string{"inspect", "--format", "json", "--", "--help"}, exitUsage, false, regexp.QuoteMeta("metervcr: cassette --help.yaml not found") + ".*", "", ""},
@@ -214,7 +214,7 @@ func TestCommandLine(t *testing.T) {
 				out = stdout
 			}
 			first, _, _ := strings.Cut(out, "\n")
-			if code != tt.code || !regexp.MustCompile("^(?:" + tt.first + ")$").MatchString(first) {
+			if code != tt.code || !regexp.MustCompile("^(?:"+tt.first+")$").MatchString(first) {
 				t.Fatalf("metervcr %s: exit %d, first line %q; want exit %d and a line matching %q\nstdout:\n%s\nstderr:\n%s",
 					strings.Join(tt.args, " "), code, first, tt.code, tt.first, stdout, stderr)
 			}
