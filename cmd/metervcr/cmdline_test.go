@@ -257,3 +257,28 @@ func TestRecordPositionalYML(t *testing.T) {
 		t.Errorf("%s.yaml exists; the cassette goes to %s", path, path)
 	}
 }
+
+// TestPathWinsOverCassetteEnv: a path on the command line wins over
+// METERVCR_CASSETTE, and --cassette on the command line must agree with it.
+func TestPathWinsOverCassetteEnv(t *testing.T) {
+	dir := t.TempDir()
+	demo, err := os.ReadFile("../../cassettes/demo.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(dir, "metering.yaml")
+	if err := os.WriteFile(path, demo, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv(cassetteEnv, filepath.Join(dir, "from-env.yaml"))
+	ended, cancel := context.WithCancel(context.Background())
+	cancel()
+	code, _, stderr := runAppContext(t, ended, "replay", path, "--listen", "127.0.0.1:0", "--ca-dir", filepath.Join(dir, "state"))
+	if want := "metervcr: replaying " + path + " on "; code != 0 || !strings.Contains(stderr, want) {
+		t.Errorf("replay PATH with %s set: exit %d, stderr:\n%s\nwant exit 0 and %q", cassetteEnv, code, stderr, want)
+	}
+	code, _, stderr = runAppContext(t, ended, "replay", "--cassette", filepath.Join(dir, "other.yaml"), path)
+	if want := "name two cassettes"; code != exitUsage || !strings.Contains(stderr, want) {
+		t.Errorf("replay --cassette OTHER PATH with %s set: exit %d, stderr:\n%s\nwant exit 2 and %q", cassetteEnv, code, stderr, want)
+	}
+}
