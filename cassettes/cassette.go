@@ -14,6 +14,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
+	"path/filepath"
 	"strings"
 	"unicode/utf8"
 
@@ -56,10 +58,14 @@ type file struct {
 	Interactions []*Interaction `yaml:"interactions"`
 }
 
-// Path returns p with ".yaml" appended unless it already ends so, go-vcr's
-// own convention for cassette names.
+// Path returns the file that the cassette name p refers to: p itself when
+// it exists or its base name has an extension (x.yml, /dev/fd/63), else p
+// with ".yaml" appended, go-vcr's own convention for cassette names.
 func Path(p string) string {
-	if strings.HasSuffix(p, ".yaml") {
+	if base := filepath.Base(p); strings.LastIndexByte(base, '.') > 0 {
+		return p
+	}
+	if _, err := os.Stat(p); err == nil {
 		return p
 	}
 	return p + ".yaml"

@@ -15,6 +15,9 @@ func caCommand(stdout io.Writer) *cli.Command {
 	return &cli.Command{
 		Name:  "ca",
 		Usage: "manage the local CA that forward-proxy mode (HTTPS_PROXY) intercepts Metering hosts with",
+		// Help is metervcr help ca, or --help; a help subcommand would be
+		// a second way that the command line refuses as unknown.
+		HideHelpCommand: true,
 		Subcommands: []*cli.Command{{
 			Name:      "init",
 			Usage:     "create the CA in --ca-dir (record and replay also create it on first use)",

@@ -6,7 +6,6 @@ import (
 	"io"
 	"io/fs"
 	"os"
-	"strings"
 
 	"github.com/urfave/cli/v2"
 
@@ -24,24 +23,26 @@ func convertCommand(stdout, stderr io.Writer) *cli.Command {
 			"formats hold is kept; fields only version 2 has are derived from the request and response.\n" +
 			"The result goes to stdout, or to FILE with -o.",
 		Flags: []cli.Flag{
-			&cli.IntFlag{Name: "format-version", Required: true,
+			&cli.IntFlag{Name: "format-version",
 				Usage: "format version to write: 1 (go-vcr v2, metervcr) or 2 (go-vcr v3 and v4)"},
 			&cli.StringFlag{Name: "output", Aliases: []string{"o"},
 				Usage: "write the converted cassette to `FILE` (replaced atomically; .yaml is added when missing) instead of stdout"},
 		},
 		Action: func(c *cli.Context) error {
-			args, dest, err := outputAfterPath(c.Args().Slice(), c.String("output"))
-			if err != nil {
-				return err
+			if c.NArg() != 1 {
+				return usageError("convert takes one cassette PATH, got %d arguments; run: metervcr convert --format-version 2 testdata/metering.yaml", c.NArg())
 			}
-			if len(args) != 1 {
-				return usageError("convert takes one cassette PATH, got %d arguments; run: metervcr convert --format-version 2 testdata/metering.yaml", len(args))
+			if !c.IsSet("format-version") {
+				return usageError("convert needs --format-version: 1 (go-vcr v2, metervcr) or 2 (go-vcr v3 and v4)")
 			}
 			to := c.Int("format-version")
 			if to != cassettes.FormatVersion && to != cassettes.FormatVersionV3 {
 				return usageError("--format-version %d: want 1 (go-vcr v2, metervcr) or 2 (go-vcr v3 and v4)", to)
 			}
-			path := cassettes.Path(args[0])
+			if err := notDirectory(c.Args().First()); err != nil {
+				return err
+			}
+			path := cassettes.Path(c.Args().First())
 			data, err := os.ReadFile(path)
 			if errors.Is(err, fs.ErrNotExist) {
 				return usageError("cassette %s not found", path)
@@ -53,11 +54,11 @@ func convertCommand(stdout, stderr io.Writer) *cli.Command {
 			if err != nil {
 				return usageError("cannot convert %s: %v", path, err)
 			}
-			if dest == "" {
+			if c.String("output") == "" {
 				_, err := stdout.Write(out)
 				return err
 			}
-			dest = cassettes.Path(dest)
+			dest := cassettes.Path(c.String("output"))
 			if err := cassettes.WriteFileAtomic(dest, out, 0o644); err != nil {
 				return fmt.Errorf("writing converted cassette %s: %w", dest, err)
 			}
@@ -65,29 +66,4 @@ func convertCommand(stdout, stderr io.Writer) *cli.Command {
 			return nil
 		},
 	}
-}
-
-// outputAfterPath takes -o FILE (or --output) from args, where urfave/cli
-// leaves flags written after the PATH, as in
-// "metervcr convert --format-version 2 PATH -o FILE". dest is the value
-// parsed before the PATH, if any.
-func outputAfterPath(args []string, dest string) (rest []string, out string, err error) {
-	out = dest
-	for i := 0; i < len(args); i++ {
-		a := args[i]
-		name, value, hasValue := strings.Cut(a, "=")
-		if name != "-o" && name != "--output" && name != "-output" {
-			rest = append(rest, a)
-			continue
-		}
-		if !hasValue {
-			if i+1 == len(args) {
-				return nil, "", usageError("%s needs a FILE", name)
-			}
-			i++
-			value = args[i]
-		}
-		out = value
-	}
-	return rest, out, nil
 }

@@ -50,7 +50,7 @@ func TestConvertCommandBadInput(t *testing.T) {
 		{"bad version", []string{"convert", "--format-version", "3", v1}, "want 1 (go-vcr v2, metervcr) or 2"},
 		{"no path", []string{"convert", "--format-version", "2"}, "one cassette PATH"},
 		{"missing file", []string{"convert", "--format-version", "2", filepath.Join(dir, "none")}, "none.yaml not found"},
-		{"-o without a file", []string{"convert", "--format-version", "2", v1, "-o"}, "-o needs a FILE"},
+		{"-o without a file", []string{"convert", "--format-version", "2", v1, "-o"}, "-o needs a value"},
 		{"unknown source version", []string{"convert", "--format-version", "2", future}, "version 7 is unknown"},
 	}
 	for _, tt := range tests {

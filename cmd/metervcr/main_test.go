@@ -48,8 +48,15 @@ func TestMain(m *testing.M) {
 // runApp runs the command line in-process.
 func runApp(t *testing.T, args ...string) (code int, stdout, stderr string) {
 	t.Helper()
+	return runAppContext(t, context.Background(), args...)
+}
+
+// runAppContext is runApp with ctx: a serving command shuts down when ctx
+// ends, at once when it has already ended.
+func runAppContext(t *testing.T, ctx context.Context, args ...string) (code int, stdout, stderr string) {
+	t.Helper()
 	var out, errb bytes.Buffer
-	code = run(context.Background(), append([]string{"metervcr"}, args...), &out, &errb)
+	code = run(ctx, append([]string{"metervcr"}, args...), &out, &errb)
 	return code, out.String(), errb.String()
 }
 
@@ -169,6 +176,21 @@ func startIn(t *testing.T, env []string, args ...string) *process {
 	return p
 }
 
+// stop sends SIGTERM and waits for the process to exit 0, as it must
+// within 10s.
+func (p *process) stop(t *testing.T) {
+	t.Helper()
+	p.cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case err := <-p.done:
+		if err != nil {
+			t.Fatalf("exit after SIGTERM: %v; stderr:\n%s", err, p.stderr)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("no exit within 10s of SIGTERM")
+	}
+}
+
 func recordEnv(t *testing.T) []string {
 	creds := fakeaws.DefaultCredentials[0]
 	return []string{
@@ -240,15 +262,7 @@ func TestReplayDemoAndGracefulShutdown(t *testing.T) {
 	if err := meter(sdk(p.URL), cassettes.DemoDimension, cassettes.DemoQuantity); err != nil {
 		t.Fatalf("demo MeterUsage: %v", err)
 	}
-	p.cmd.Process.Signal(syscall.SIGTERM)
-	select {
-	case err := <-p.done:
-		if err != nil {
-			t.Fatalf("exit after SIGTERM: %v; stderr:\n%s", err, p.stderr)
-		}
-	case <-time.After(10 * time.Second):
-		t.Fatal("no exit within 10s of SIGTERM")
-	}
+	p.stop(t)
 	for _, want := range []string{"built-in demo cassette", "meteringmarketplace meter-usage", "action=match", "replay summary: 0 request(s) missed"} {
 		if !strings.Contains(p.stderr.String(), want) {
 			t.Errorf("stderr lacks %q:\n%s", want, p.stderr)

@@ -13,7 +13,7 @@ func recordCommand(stderr io.Writer) *cli.Command {
 	return &cli.Command{
 		Name:      "record",
 		Usage:     "forward calls to AWS and save each exchange, redacted, in a cassette",
-		UsageText: "metervcr record --cassette testdata/metering.yaml [--upstream URL] [--region R] [--fresh]",
+		UsageText: "metervcr record [--upstream URL] [--region R] [--fresh] [--cassette] testdata/metering.yaml",
 		Description: "Start the proxy, then run your application or tests with the client pointed at it\n" +
 			"(aws --endpoint-url http://127.0.0.1:8089, or AWS_ENDPOINT_URL_MARKETPLACE_METERING).\n" +
 			"The client may sign with any key pair: the proxy strips that signature and re-signs\n" +
@@ -23,8 +23,7 @@ func recordCommand(stderr io.Writer) *cli.Command {
 			"still starts, records those, and refuses endpoint-mode calls with 403 NoProxyCredentials.\n" +
 			"Every exchange is on disk before its response reaches the client. Stop with Ctrl-C.",
 		Flags: []cli.Flag{
-			&cli.StringFlag{Name: "cassette", Required: true, EnvVars: []string{"METERVCR_CASSETTE"},
-				Usage: "cassette file to append to (.yaml is added when missing)"},
+			cassetteFlag("cassette file to append to, also given as the one positional argument; .yaml is added to a name without an extension"),
 			listenFlag(),
 			&cli.StringFlag{Name: "upstream", EnvVars: []string{"METERVCR_UPSTREAM"},
 				Usage: "dial this base URL instead of the real AWS host (staging endpoints, local fakes); Host and signature stay the real host's"},
@@ -39,6 +38,13 @@ func recordCommand(stderr io.Writer) *cli.Command {
 		},
 		Action: func(c *cli.Context) error {
 			log := commandLogger(c, stderr)
+			cassette, err := cassetteArg(c)
+			if err != nil {
+				return err
+			}
+			if cassette == "" {
+				return usageError("record needs a cassette to write: metervcr record testdata/metering.yaml (or --cassette, %s)", cassetteEnv)
+			}
 			upstream, err := parseUpstream(c.String("upstream"))
 			if err != nil {
 				return err
@@ -67,7 +73,7 @@ func recordCommand(stderr io.Writer) *cli.Command {
 				CA:            ca,
 				UpstreamRoots: roots,
 				Mode:          proxy.Record,
-				Cassette:      c.String("cassette"),
+				Cassette:      cassette,
 				Fresh:         c.Bool("fresh"),
 				Upstream:      upstream,
 				Region:        c.String("region"),
@@ -76,7 +82,7 @@ func recordCommand(stderr io.Writer) *cli.Command {
 				Log:           log,
 			})
 			if err != nil {
-				return loadError(c.String("cassette"), err)
+				return loadError(cassette, err)
 			}
 			return serve(c.Context, c.String("listen"), srv, log, stderr, func(u string) {
 				target := "AWS"

@@ -15,16 +15,15 @@ func replayCommand(stderr io.Writer) *cli.Command {
 	return &cli.Command{
 		Name:      "replay",
 		Usage:     "answer calls from a cassette, offline: no credentials, no network",
-		UsageText: "metervcr replay [--cassette testdata/metering.yaml] [--listen ADDR] [--strict] [--record-missing [--upstream URL]]",
+		UsageText: "metervcr replay [--listen ADDR] [--strict] [--record-missing [--upstream URL]] [[--cassette] testdata/metering.yaml]",
 		Description: "Requests match a recording when method, path, X-Amz-Target and the JSON body agree,\n" +
 			"ignoring signatures, dates, SDK headers, MeterUsage ClientToken, usage timestamps and\n" +
 			"RegisterUsage Nonce. Several matching recordings are served in order; the last repeats.\n" +
 			"A request with no recording gets 404 NoRecordedInteraction, naming the closest\n" +
-			"recording and the fields that differ. Without --cassette the built-in demo cassette\n" +
+			"recording and the fields that differ. Without a cassette the built-in demo cassette\n" +
 			"is served.",
 		Flags: []cli.Flag{
-			&cli.StringFlag{Name: "cassette", EnvVars: []string{"METERVCR_CASSETTE"},
-				Usage: "cassette file to serve (.yaml is added when missing); default: the built-in demo cassette"},
+			cassetteFlag("cassette file to serve, also given as the one positional argument; .yaml is added to a name without an extension; default: the built-in demo cassette"),
 			listenFlag(),
 			caDirFlag(),
 			logFormatFlag(), logLevelFlag(),
@@ -52,7 +51,11 @@ func replayCommand(stderr io.Writer) *cli.Command {
 		},
 		Action: func(c *cli.Context) error {
 			log := commandLogger(c, stderr)
-			cfg := proxy.Config{Mode: proxy.Replay, Cassette: c.String("cassette"), Log: log}
+			cassette, err := cassetteArg(c)
+			if err != nil {
+				return err
+			}
+			cfg := proxy.Config{Mode: proxy.Replay, Cassette: cassette, Log: log}
 			if err := replayOptions(c, &cfg); err != nil {
 				return err
 			}
@@ -63,7 +66,7 @@ func replayCommand(stderr io.Writer) *cli.Command {
 					return err
 				}
 			}
-			name := cfg.Cassette
+			name := cassettes.Path(cfg.Cassette) // the file, as replay prints it
 			var key []byte
 			if cfg.Cassette == "" {
 				demo, err := cassettes.Demo()
@@ -98,7 +101,9 @@ func replayCommand(stderr io.Writer) *cli.Command {
 			if injectErr != nil {
 				return injectErr
 			}
+			served := false // a server that never started has nothing to sum up
 			err = serve(c.Context, c.String("listen"), srv, log, stderr, func(u string) {
+				served = true
 				fmt.Fprintf(stderr, "metervcr: replaying %s on %s\n", name, u)
 				if cfg.RecordMissing && cfg.Credentials == nil {
 					warnNoCredentials(stderr, log, "endpoint-mode calls that match no recording", missing)
@@ -110,6 +115,9 @@ func replayCommand(stderr io.Writer) *cli.Command {
 						u, cassettes.DemoProduct, cassettes.DemoDimension, cassettes.DemoQuantity)
 				}
 			})
+			if !served {
+				return err
+			}
 			printSummary(stderr, srv)
 			if err == nil && c.Bool("strict") {
 				if sum := srv.Summary(); len(sum.Misses) > 0 || len(sum.Unused) > 0 {

@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"runtime/debug"
 	"runtime/metrics"
 	"syscall"
@@ -171,6 +172,9 @@ func redactionKey(dir string, create bool, log *slog.Logger) ([]byte, error) {
 
 // loadError turns a cassette loading error into words for people.
 func loadError(path string, err error) error {
+	if dirErr := notDirectory(path); dirErr != nil {
+		return dirErr
+	}
 	if errors.Is(err, cassettes.ErrNotFound) {
 		return usageError("cassette %s not found; record it first: metervcr record --cassette %s", cassettes.Path(path), path)
 	}
@@ -180,6 +184,17 @@ func loadError(path string, err error) error {
 	return usageError("cannot use cassette: %v; fix the file where the error says, or record it anew (metervcr record --fresh --cassette %s replaces it)", err, path)
 }
 
+// notDirectory returns a usage error when the cassette name resolves to a
+// directory, and nil otherwise.
+func notDirectory(name string) error {
+	p := cassettes.Path(name)
+	if st, err := os.Stat(p); err == nil && st.IsDir() {
+		return usageError("%s is a directory, not a cassette; name a cassette file, e.g. %s", p, filepath.Join(p, "metering.yaml"))
+	}
+	return nil
+}
+
+// printSummary prints the replay summary of a server that has served.
 func printSummary(w io.Writer, s *proxy.Server) {
 	if s.Mode() == proxy.Replay {
 		fmt.Fprintln(w, "metervcr: replay summary: "+s.Summary().String())

@@ -15,11 +15,16 @@ func versionCommand(stdout io.Writer) *cli.Command {
 		Name:  "version",
 		Usage: "print metervcr's version, commit and Go version",
 		Action: func(*cli.Context) error {
-			bi, _ := debug.ReadBuildInfo() // nil without build info: versionOf says so
-			fmt.Fprintln(stdout, "metervcr "+versionOf(bi))
+			printVersion(stdout)
 			return nil
 		},
 	}
+}
+
+// printVersion writes the line of "metervcr version" and --version.
+func printVersion(w io.Writer) {
+	bi, _ := debug.ReadBuildInfo() // nil without build info: versionOf says so
+	fmt.Fprintln(w, "metervcr "+versionOf(bi))
 }
 
 // pseudoVersion matches the commit at the end of a Go pseudo-version
