@@ -12,8 +12,8 @@ import (
 
 // Report answers an auditor's question "what exactly did we meter?": per
 // cassette and interaction, the operation, its outcome and its usage
-// records, then totals of the usage AWS accepted. Its JSON form is the one
-// SPEC "Commands" gives for inspect --format json, plus "hours".
+// records, then totals of the usage AWS accepted. Its JSON form is what
+// inspect --format json prints: cassettes, totals and hours.
 type Report struct {
 	Cassettes []CassetteReport `json:"cassettes"`
 	// Totals sum accepted usage per product, dimension and customer.

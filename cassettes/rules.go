@@ -14,8 +14,8 @@ import (
 	"github.com/metervcr/metervcr/cassettes/metering"
 )
 
-// Rules are a user's additions to the default redaction of SPEC
-// "Redaction": more headers and body fields to protect, and pseudonymised
+// Rules are a user's additions to the default redaction (metering's
+// RedactedHeaders and RedactedBodyFields): more headers and body fields to protect, and pseudonymised
 // fields to keep in clear. The zero value means the defaults alone. Rules
 // come from the config file and from flags; Merge combines them.
 type Rules struct {

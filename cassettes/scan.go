@@ -48,7 +48,7 @@ type Scanner struct {
 	policy policy
 }
 
-// NewScanner returns a Scanner with the default rules of SPEC "Redaction".
+// NewScanner returns a Scanner with the default redaction rules.
 func NewScanner() *Scanner {
 	s, err := Rules{}.Scanner()
 	if err != nil {

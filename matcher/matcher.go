@@ -22,7 +22,7 @@ import (
 )
 
 // Config says what matching ignores. The zero value ignores nothing beyond
-// what is never compared; Default returns SPEC's defaults.
+// what is never compared; Default returns the defaults.
 type Config struct {
 	// IgnoreBody lists body fields removed before comparison, as
 	// Operation.path (see cassettes.ParseFieldPath).
@@ -38,7 +38,8 @@ type Config struct {
 	Redactor *cassettes.Redactor
 }
 
-// Default returns the default configuration of SPEC "Matching".
+// Default returns the default configuration: metering's ignored body fields
+// (usage timestamps, ClientToken, Nonce) and r.
 func Default(r *cassettes.Redactor) Config {
 	return Config{IgnoreBody: metering.IgnoredBodyFields, Redactor: r}
 }
@@ -260,7 +261,7 @@ func (m *Matcher) timestamp(op string, path []string) bool {
 
 // canonicalNumbers rewrites every number into one notation, so that
 // 1764288000, 1764288000.0 and 1.764288E9 compare equal (Go SDK and AWS CLI
-// serialise timestamps differently; API reference §3).
+// serialise timestamps differently: the CLI whole seconds, Go milliseconds).
 func canonicalNumbers(v any) any {
 	switch t := v.(type) {
 	case map[string]any:

@@ -1,8 +1,8 @@
 package metering
 
 // IgnoredHeaders are the request headers matching ignores by default: they
-// change on every call or attempt, or describe the transport (SPEC
-// "Matching"; API reference §6 and §10).
+// change on every call or attempt (signatures, dates, SDK invocation ids
+// and retry counters), or describe the transport.
 var IgnoredHeaders = []string{
 	"Authorization", "X-Amz-Date", "X-Amz-Security-Token", "X-Amz-Content-Sha256",
 	"User-Agent", "X-Amz-User-Agent", "Amz-Sdk-Invocation-Id", "Amz-Sdk-Request",

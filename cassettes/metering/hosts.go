@@ -7,8 +7,8 @@ import (
 	"strings"
 )
 
-// partitionSuffixes maps a region prefix to the DNS suffix of its partition
-// (API reference §2). Regions matching no prefix resolve into the aws
+// partitionSuffixes maps a region prefix to the DNS suffix of its partition,
+// as AWS's partition list gives them. Regions matching no prefix resolve into the aws
 // partition, as the SDK's endpoint rules do.
 var partitionSuffixes = []struct{ prefix, suffix string }{
 	{"cn-", "amazonaws.com.cn"},

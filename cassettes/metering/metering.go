@@ -23,7 +23,7 @@ const (
 	RegisterUsage   = "RegisterUsage"
 )
 
-// Operations lists the four operations in the order the API reference gives.
+// Operations lists the four operations in the order of the API documentation.
 var Operations = []string{MeterUsage, BatchMeterUsage, ResolveCustomer, RegisterUsage}
 
 const (
@@ -140,8 +140,8 @@ func ErrorJSON(code, message string) []byte {
 }
 
 // ErrorType returns the X-Amzn-Errortype value AWS sends with code: the
-// code, a colon and the namespace of whoever raised the error (API
-// reference §7): the service for its modeled errors, the validation
+// code, a colon and the namespace of whoever raised the error: the service
+// for its modeled errors, the validation
 // framework for ValidationException, and the front end for everything else
 // (authentication, serialisation, routing). SDKs keep only the code.
 func ErrorType(code string) string {
@@ -183,7 +183,7 @@ func IsServiceError(code string) bool {
 }
 
 // Limits the service applies that a recording cannot know, since they
-// depend on when a request is sent (API reference §4.1, §4.2).
+// depend on when a request is sent.
 const (
 	// MaxUsageRecords is the most records one BatchMeterUsage takes.
 	MaxUsageRecords = 25

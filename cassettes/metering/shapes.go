@@ -7,7 +7,7 @@ import (
 	"time"
 )
 
-// Body shapes of the four operations (API reference §4), as far as a
+// Body shapes of the four operations, as the API model gives them, as far as a
 // reader of cassettes needs them. Numbers stay json.Number, so that
 // timestamps keep the text they were sent with; decode with encoding/json.
 // Member names are the API's; Go spells the initialisms upper case.

@@ -14,7 +14,7 @@ import (
 	"github.com/metervcr/metervcr/cassettes"
 )
 
-// Exit codes fixed by SPEC "Commands".
+// Exit codes, as the README's Commands section documents them.
 const (
 	exitOK    = 0
 	exitCheck = 1 // a check failed (verify)

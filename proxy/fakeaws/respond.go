@@ -35,8 +35,8 @@ func forbidden(code, format string, args ...any) *apiError {
 	return newError(http.StatusForbidden, code, format, args...)
 }
 
-// errThrottled is what ThrottledProduct gets, as AWS sends it (API
-// reference §7: a 400, not a 429).
+// errThrottled is what ThrottledProduct gets, as AWS sends it: a 400, not
+// a 429.
 func errThrottled() *apiError {
 	return badRequest(metering.ErrThrottling, "Rate exceeded")
 }

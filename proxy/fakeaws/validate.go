@@ -11,8 +11,8 @@ import (
 	"github.com/metervcr/metervcr/cassettes/metering"
 )
 
-// Constraints of the API model (botocore meteringmarketplace 2016-01-14;
-// API reference §4). The patterns are printed in messages as the model
+// Constraints of the API model (botocore meteringmarketplace 2016-01-14).
+// The patterns are printed in messages as the model
 // spells them.
 const (
 	productCodePattern = `^[-a-zA-Z0-9/=:_.@]*$`
