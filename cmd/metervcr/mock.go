@@ -62,6 +62,7 @@ func mockCommand(stderr io.Writer) *cli.Command {
 			if err != nil {
 				return err
 			}
+			handler = proxy.HealthHandler(proxy.Health{Mode: "mock"}, log, handler)
 			return serve(c.Context, c.String("listen"), handler, log, stderr, func(u string) {
 				fmt.Fprintf(stderr, "metervcr: mock Marketplace Metering service on %s\n", u)
 				printMockHowTo(stderr, u, cfg)
