@@ -3,6 +3,7 @@ package proxy
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -49,6 +50,19 @@ func ParseChecks(s string) (Checks, error) {
 		return ChecksOff, nil
 	}
 	return 0, fmt.Errorf("unknown AWS checks %q: want all, signature, metering or off", s)
+}
+
+// goName is the name of c in Go code, for messages.
+func (c Checks) goName() string {
+	switch c {
+	case ChecksAll:
+		return "proxy.ChecksAll"
+	case ChecksSignature:
+		return "proxy.ChecksSignature"
+	case ChecksMetering:
+		return "proxy.ChecksMetering"
+	}
+	return "proxy.ChecksOff"
 }
 
 func (c Checks) String() string {
@@ -140,7 +154,7 @@ func CheckHandler(c Checks, now func() time.Time, next http.Handler) http.Handle
 			return
 		}
 		if err := checkRequest(c, r, op, body, false, nil, now()); err != nil {
-			status, code, msg := statusOf(err)
+			status, code, msg, _ := refusal(op, c, err)
 			writeError(w, status, code, msg)
 			return
 		}
@@ -149,8 +163,43 @@ func CheckHandler(c Checks, now func() time.Time, next http.Handler) http.Handle
 	})
 }
 
-func signatureError(code, format string, args ...any) error {
-	return &statusError{status: http.StatusForbidden, code: code, msg: fmt.Sprintf(format, args...)}
+// refuse answers a request that a check refused, as AWS would, and says
+// in the answer and the log that metervcr refused it and which setting
+// lets it through.
+func (s *Server) refuse(w http.ResponseWriter, op string, err error) outcome {
+	status, code, msg, p := refusal(op, s.checks, err)
+	writeError(w, status, code, msg)
+	return outcome{action: "refused", status: status, index: -1, problem: p}
+}
+
+// refusal returns the status, code and client message of a request of
+// operation op that checks c refused with err, and the problem to log and
+// count. The message keeps AWS's words and adds metervcr's: that metervcr
+// refused it, what to fix, and the setting that relaxes the check.
+func refusal(op string, c Checks, err error) (status int, code, msg string, p *problem) {
+	status, code, msg = statusOf(err)
+	p = &problem{code: code, reason: msg, closest: -1}
+	var se *statusError
+	if !errors.As(err, &se) || se.check == 0 {
+		return status, code, msg, p
+	}
+	relaxed := c &^ se.check
+	p.detail = se.detail
+	if se.fix != "" {
+		p.detail += "; " + se.fix
+	}
+	p.relax = fmt.Sprintf("--aws-checks %s (in Go, Config.Checks = %s)", relaxed, relaxed.goName())
+	var b strings.Builder
+	fmt.Fprintf(&b, "metervcr refused this %s call as AWS would, before matching it: %s%s", op, msg, se.detail)
+	if se.fix != "" {
+		b.WriteString("; " + se.fix)
+	}
+	fmt.Fprintf(&b, "; metervcr makes AWS's %s checks (--aws-checks %s), and lets such calls through with %s", se.check, c, p.relax)
+	return status, code, b.String(), p
+}
+
+func signatureError(code, format string, args ...any) *statusError {
+	return &statusError{status: http.StatusForbidden, code: code, msg: fmt.Sprintf(format, args...), check: ChecksSignature}
 }
 
 // checkSignature checks what AWS checks of a SigV4 request before it
@@ -161,6 +210,11 @@ func checkSignature(r *http.Request, intercepted bool, regions map[string]bool, 
 		return signatureError(metering.ErrMissingAuthenticationToken, "Missing Authentication Token")
 	}
 	scope, signed, _, err := metering.ParseAuthorizationText(auth)
+	if errors.Is(err, metering.ErrNoRegion) {
+		e := signatureError(metering.ErrIncompleteSignature, "the request was signed for no region: its credential scope names none, as SDKs sign when no region is configured")
+		e.fix = "configure a region in the client: AWS_REGION=" + metering.DefaultRegion + " in its environment, --region for the AWS CLI, or the SDK's Region option"
+		return e
+	}
 	if err != nil {
 		return signatureError(metering.ErrIncompleteSignature, "Authorization header requires 'Credential', 'SignedHeaders' and 'Signature' parameters: %v", err)
 	}
@@ -184,10 +238,38 @@ func checkSignature(r *http.Request, intercepted bool, regions map[string]bool, 
 		return signatureError(metering.ErrInvalidSignature,
 			"Date in Credential scope does not match YYYYMMDD from ISO-8601 version of date from HTTP: '%s' != '%s', from '%s'.", scope.Date, amzDate[:8], amzDate)
 	}
-	if msg := metering.SignatureClockMessage(t, now); msg != "" {
-		return signatureError(metering.ErrInvalidSignature, "%s", msg)
+	if err := clockError(t, now); err != nil {
+		return err
 	}
 	return nil
+}
+
+// span writes a whole number of hours or minutes as words: "6 hours",
+// "15 minutes".
+func span(d time.Duration) string {
+	if d%time.Hour == 0 {
+		return fmt.Sprintf("%d hours", d/time.Hour)
+	}
+	return fmt.Sprintf("%d minutes", d/time.Minute)
+}
+
+// clockError refuses a signature made more than metering.SignatureSkew
+// from now, as AWS does, in RFC 3339 times.
+func clockError(date, now time.Time) error {
+	var e *statusError
+	switch skew := now.Sub(date); {
+	case skew > metering.SignatureSkew:
+		e = signatureError(metering.ErrInvalidSignature, "Signature expired: X-Amz-Date %s is more than %s in the past",
+			date.UTC().Format(time.RFC3339), span(metering.SignatureSkew))
+	case skew < -metering.SignatureSkew:
+		e = signatureError(metering.ErrInvalidSignature, "Signature not yet current: X-Amz-Date %s is more than %s in the future",
+			date.UTC().Format(time.RFC3339), span(metering.SignatureSkew))
+	default:
+		return nil
+	}
+	e.detail = " (now " + now.UTC().Format(time.RFC3339) + ")"
+	e.fix = "sign with the current time; a client with a fixed test clock needs the signature check relaxed"
+	return e
 }
 
 // parseAmzDate parses an X-Amz-Date value (20060102T150405Z) as
@@ -258,7 +340,8 @@ func checkMetering(op string, body []byte, now time.Time) error {
 	default:
 		records, _ := obj["UsageRecords"].([]any)
 		if len(records) > metering.MaxUsageRecords {
-			return &statusError{status: http.StatusBadRequest, code: metering.ErrValidation,
+			return &statusError{status: http.StatusBadRequest, code: metering.ErrValidation, check: ChecksMetering,
+				fix: fmt.Sprintf("send at most %d records per BatchMeterUsage call", metering.MaxUsageRecords),
 				msg: fmt.Sprintf("1 validation error detected: Value at 'usageRecords' failed to satisfy constraint: Member must have length less than or equal to %d", metering.MaxUsageRecords)}
 		}
 		for _, rec := range records {
@@ -290,8 +373,11 @@ func checkWindowText(v string, now time.Time, window time.Duration) error {
 	lo := float64(now.Add(-window).UnixMilli()) / 1000
 	hi := float64(now.Add(metering.FutureSlack).UnixMilli()) / 1000
 	if secs < lo || secs > hi {
-		return &statusError{status: http.StatusBadRequest, code: metering.ErrTimestampOutOfBounds,
-			msg: metering.TimestampOutOfBoundsMessage(secs)}
+		return &statusError{status: http.StatusBadRequest, code: metering.ErrTimestampOutOfBounds, check: ChecksMetering,
+			msg: metering.TimestampOutOfBoundsMessage(secs),
+			detail: fmt.Sprintf(" The service takes usage from up to %s before its clock to %s after; now is %s",
+				span(window), span(metering.FutureSlack), metering.FormatTimestamp(float64(now.UnixMilli())/1000)),
+			fix: "send usage timestamps near the current time; tests with fixed timestamps need the metering check relaxed"}
 	}
 	return nil
 }

@@ -56,7 +56,8 @@ type Config struct {
 	// set, appended to in Record. ".yaml" is appended when missing.
 	Cassette string
 	// Interactions, in Replay, are served instead of reading Cassette (the
-	// embedded demo cassette uses this).
+	// embedded demo cassette uses this). Cassette then only names them in
+	// the health answer (HealthPath); empty names them "built-in demo".
 	Interactions []*cassettes.Interaction
 	// Fresh, in Record, starts an empty cassette instead of appending.
 	Fresh bool

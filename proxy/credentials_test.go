@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -107,8 +108,13 @@ func TestRecordWithoutCredentials(t *testing.T) {
 	if n := len(fake.Requests()); n != len(recorded) {
 		t.Errorf("the fake saw %d requests, want %d", n, len(recorded))
 	}
-	if !strings.Contains(log.String(), `level=WARN msg="metervcr refused this MeterUsage call`) {
-		t.Errorf("log lacks the refusal at warn level:\n%s", log.String())
+	status, errorType, body = postMeterUsage(t, rec.URL)
+	checkRefusal(t, status, errorType, body, ca)
+	const why = `level=WARN msg=request op=MeterUsage action=refused status=403 `
+	const reason = `code=NoProxyCredentials reason="metervcr refused this MeterUsage call`
+	if got := log.String(); strings.Count(got, why) != 1 || strings.Count(got, reason) != 1 || !strings.Contains(got, "action=refused status=403") ||
+		!regexp.MustCompile(`level=INFO msg=request op=MeterUsage action=refused status=403 latency=\S+ repeat=2\n`).MatchString(got) {
+		t.Errorf("log of two refusals: want the first at warn level with %q, the second at info with repeat=2:\n%s", reason, got)
 	}
 }
 

@@ -23,6 +23,11 @@
 //     repeating, with the current Date. A miss is answered with 404
 //     NoRecordedInteraction naming the closest recording and the fields
 //     that differ. Replay never opens an outbound connection.
+//   - explain: a miss or a refusal is logged at warn level with its reason
+//     the first time it happens, and counted for Summary.
+//
+// HealthPath answers probes before any of these steps: a probe is never
+// matched, recorded or counted.
 //
 // Go tests use the same engine in-process: NewTestServer starts a Server on
 // a loopback port for the length of a test, as httptest.NewServer does,

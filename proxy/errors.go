@@ -15,6 +15,14 @@ type statusError struct {
 	status int
 	code   string
 	msg    string
+	// detail follows msg in the client's message, but varies between
+	// requests that fail alike (the clock, for instance).
+	detail string
+	// check is the AWS check that failed, 0 for other errors.
+	check Checks
+	// fix says what to change in the client, "" when relaxing the check
+	// is the only way.
+	fix string
 }
 
 func (e *statusError) Error() string { return e.code + ": " + e.msg }

@@ -83,7 +83,7 @@ func (s *Server) canForward(intercepted bool) bool {
 // refuseUnsigned answers an endpoint-mode request that the server cannot
 // re-sign, for want of credentials, with 403 NoProxyCredentials: a status
 // and code that SDKs do not retry, since retrying cannot help. Nothing is
-// sent upstream or recorded.
+// sent upstream or recorded. The request line explains it.
 func (s *Server) refuseUnsigned(w http.ResponseWriter, ex *exchange) outcome {
 	var forward string
 	if s.forward != nil {
@@ -93,9 +93,10 @@ func (s *Server) refuseUnsigned(w http.ResponseWriter, ex *exchange) outcome {
 	msg := fmt.Sprintf("metervcr refused this %s call and recorded nothing: it came in endpoint mode, and metervcr has no AWS credentials "+
 		"to re-sign it for the real host; give metervcr credentials (AWS_PROFILE, or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY "+
 		"in its environment) and restart it%s", ex.operation, forward)
-	s.log.Warn(msg, "op", ex.operation)
 	writeError(w, http.StatusForbidden, metering.ErrNoProxyCredentials, msg)
-	return outcome{action: "refused", status: http.StatusForbidden, index: -1}
+	// In replay, the request is one that matched no recording.
+	p := &problem{miss: s.mode == Replay, code: metering.ErrNoProxyCredentials, reason: msg, closest: -1}
+	return outcome{action: "refused", status: http.StatusForbidden, index: -1, problem: p}
 }
 
 // readBody reads an upstream response body within maxResponseBytes,

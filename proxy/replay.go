@@ -185,28 +185,22 @@ func (k *keptResponses) set(hs []headerValues) int32 {
 func (s *Server) replay(w http.ResponseWriter, ex *exchange, intercepted bool) outcome {
 	i, failed, err := s.checkAndMatch(ex, intercepted)
 	if failed != nil {
-		return s.fail(w, failed)
+		return s.refuse(w, ex.operation, failed)
 	}
 	if err != nil {
 		if errors.Is(err, matcher.ErrBody) {
 			return s.fail(w, errNotJSON)
 		}
-		if miss := (*matcher.Miss)(nil); !errors.As(err, &miss) {
+		miss := (*matcher.Miss)(nil)
+		switch {
+		case !errors.As(err, &miss):
 			return s.fail(w, &statusError{status: http.StatusBadRequest, code: metering.ErrSerialization, msg: err.Error()})
-		}
-	}
-	if err != nil && s.recordMissing && s.canForward(intercepted) {
-		return s.record(w, ex, intercepted)
-	}
-	if err != nil {
-		s.mu.Lock()
-		s.misses = append(s.misses, ex.operation)
-		s.mu.Unlock()
-		if s.recordMissing {
+		case s.recordMissing && s.canForward(intercepted):
+			return s.record(w, ex, intercepted)
+		case s.recordMissing:
 			return s.refuseUnsigned(w, ex)
 		}
-		writeError(w, http.StatusNotFound, metering.ErrNoRecordedInteraction, "metervcr: "+err.Error())
-		return outcome{action: "miss", status: http.StatusNotFound, index: -1}
+		return s.miss(w, miss)
 	}
 	resp := &s.responses[i]
 	if s.recordedLatency && resp.latency > 0 {
@@ -231,11 +225,30 @@ func (s *Server) replay(w http.ResponseWriter, ex *exchange, intercepted bool) o
 	return outcome{action: "match", status: int(resp.status), index: i}
 }
 
-// Summary describes a replay run: requests that missed and recorded
-// interactions never served. It is empty in Record.
+// miss answers a request that matches no recording with 404
+// NoRecordedInteraction, naming the closest recording and the fields that
+// differ.
+func (s *Server) miss(w http.ResponseWriter, m *matcher.Miss) outcome {
+	reason := m.Error()
+	writeError(w, http.StatusNotFound, metering.ErrNoRecordedInteraction, "metervcr: "+reason)
+	return outcome{action: "miss", status: http.StatusNotFound, index: -1,
+		problem: &problem{miss: true, code: metering.ErrNoRecordedInteraction, reason: reason, closest: m.Closest}}
+}
+
+// Summary describes a replay run: requests that missed or were refused,
+// and recorded interactions never served. It is empty in Record.
 type Summary struct {
 	Misses []string // operation of each missed request, in arrival order
-	Unused []Unused
+	// Refused is the operation of each request refused by the AWS checks
+	// (Config.Checks), in arrival order.
+	Refused []string
+	// Problems lists the misses and refusals once per operation and
+	// reason, in the order they first happened, with their counts.
+	Problems []Problem
+	// Unlisted counts the misses and refusals left out of Problems, whose
+	// length is bounded.
+	Unlisted int
+	Unused   []Unused
 	// KeyedTokens counts requests whose token matched only the keyed
 	// placeholder an earlier metervcr recorded, which only the redaction
 	// key matches.
@@ -254,9 +267,7 @@ func (s *Server) Summary() Summary {
 		return Summary{}
 	}
 	var sum Summary
-	s.mu.Lock()
-	sum.Misses = append(sum.Misses, s.misses...)
-	s.mu.Unlock()
+	s.problems.fill(&sum)
 	for _, i := range s.index.Unused() {
 		sum.Unused = append(sum.Unused, Unused{Index: i, Operation: s.index.Recorded(i).Operation})
 	}
@@ -264,7 +275,8 @@ func (s *Server) Summary() Summary {
 	return sum
 }
 
-// String prints the summary on a few lines for people.
+// String prints the summary for people: a line of counts, then a line per
+// distinct miss or refusal.
 func (sum Summary) String() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "%d request(s) missed", len(sum.Misses))
@@ -279,9 +291,18 @@ func (sum Summary) String() string {
 		}
 		fmt.Fprintf(&b, " (%s)", strings.Join(parts, ", "))
 	}
+	if len(sum.Refused) > 0 {
+		fmt.Fprintf(&b, "; %d request(s) refused by the AWS checks (%s)", len(sum.Refused), strings.Join(sum.Refused, ", "))
+	}
 	if sum.KeyedTokens > 0 {
 		fmt.Fprintf(&b, "; %d request(s) matched a token only through its keyed placeholder, which needs the redaction key:"+
 			" to replay on machines without it, run once where the key is: metervcr redact --token TOKEN CASSETTE", sum.KeyedTokens)
+	}
+	for _, p := range sum.Problems {
+		b.WriteString("\n  " + p.String())
+	}
+	if sum.Unlisted > 0 {
+		fmt.Fprintf(&b, "\n  and %d more request(s) for reasons not listed", sum.Unlisted)
 	}
 	return b.String()
 }

@@ -12,7 +12,6 @@ import (
 	"mime"
 	"net"
 	"net/http"
-	"sync"
 	"time"
 
 	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
@@ -57,8 +56,8 @@ type Server struct {
 	recordMissing   bool
 	recordedLatency bool
 
-	mu     sync.Mutex
-	misses []string // operations of missed requests, for the summary
+	problems problems // misses and refusals, for the log and the summary
+	health   []byte   // the health answer's body
 }
 
 // New validates cfg and returns a Server: in Replay it loads and indexes
@@ -116,6 +115,7 @@ func New(cfg Config) (*Server, error) {
 	if cfg.Middleware != nil {
 		s.inner = cfg.Middleware(s.inner)
 	}
+	s.health = healthBody(s.describe(cfg))
 	if cfg.CA != nil {
 		ports := cfg.ConnectPorts
 		if ports == nil {
@@ -165,6 +165,24 @@ func defaultTransport(roots *x509.CertPool) http.RoundTripper {
 	return t
 }
 
+// describe says what the server serves, for the health answer.
+func (s *Server) describe(cfg Config) Health {
+	h := Health{Mode: s.mode.String(), Cassette: s.Cassette()}
+	if s.mode == Replay {
+		n := len(s.responses)
+		h.Interactions = &n
+		switch {
+		case cfg.Interactions == nil:
+			h.Cassette = cassettes.Path(cfg.Cassette)
+		case cfg.Cassette != "":
+			h.Cassette = cfg.Cassette
+		default:
+			h.Cassette = demoName
+		}
+	}
+	return h
+}
+
 // Mode returns the server's mode.
 func (s *Server) Mode() Mode { return s.mode }
 
@@ -186,15 +204,20 @@ type exchange struct {
 
 // outcome is what happened to an exchange, for the request log.
 type outcome struct {
-	action string // "match", "record", "miss", "error"
-	status int
-	index  int // interaction index, -1 when none
+	action  string // "match", "record", "miss", "refused", "error"
+	status  int
+	index   int      // interaction index, -1 when none
+	problem *problem // why a miss or refusal was not served, nil otherwise
 }
 
 // ServeHTTP serves both modes of the one listener: CONNECT and
-// absolute-URL requests are forward-proxy traffic, anything else is a
-// client that uses the proxy as its endpoint.
+// absolute-URL requests are forward-proxy traffic, HealthPath answers
+// probes, anything else is a client that uses the proxy as its endpoint.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if isHealthProbe(r) {
+		answerHealth(w, r, s.health, s.log)
+		return
+	}
 	if r.Method == http.MethodConnect || r.URL.IsAbs() {
 		if s.forward == nil {
 			http.Error(w, "metervcr: forward-proxy mode is off (no CA configured); send requests to this address as an endpoint instead", http.StatusBadGateway)
@@ -225,10 +248,14 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request, intercepted bool)
 	default:
 		out = s.replay(w, &ex, intercepted)
 	}
-	// Misses and failures are warnings, so a log at warn level shows only
-	// what went wrong.
-	level := slog.LevelInfo
-	if out.action == "miss" || out.action == "error" || out.action == "refused" {
+	// Misses, refusals and failures are warnings, so a log at warn level
+	// shows only what went wrong; a miss or refusal is explained once, and
+	// requests it stops again are counted at info.
+	level, seen := slog.LevelInfo, 0
+	if out.problem != nil {
+		seen = s.problems.add(ex.operation, out.problem)
+	}
+	if out.action != "match" && out.action != "record" && seen <= 1 {
 		level = slog.LevelWarn
 	}
 	if !s.log.Enabled(r.Context(), level) {
@@ -246,7 +273,31 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request, intercepted bool)
 	if out.index >= 0 {
 		rec.AddAttrs(slog.Int("interaction", out.index))
 	}
+	if p := out.problem; p != nil {
+		addProblem(&rec, p, seen)
+	}
 	s.log.Handler().Handle(r.Context(), rec)
+}
+
+// addProblem adds to a request line why the request was not served: the
+// error code, the closest recording, the reason and the setting that lets
+// it through, the first time (or, seen 0, every time); later, how many
+// requests the same reason has stopped.
+func addProblem(rec *slog.Record, p *problem, seen int) {
+	if seen > 1 {
+		rec.AddAttrs(slog.Int("repeat", seen))
+		return
+	}
+	if p.code != metering.ErrNoRecordedInteraction {
+		rec.AddAttrs(slog.String("code", p.code))
+	}
+	if p.closest >= 0 {
+		rec.AddAttrs(slog.Int("closest", p.closest))
+	}
+	rec.AddAttrs(slog.String("reason", p.reason+p.detail))
+	if p.relax != "" {
+		rec.AddAttrs(slog.String("relax", p.relax))
+	}
 }
 
 // read buffers the body within the size limit and checks that the request

@@ -86,6 +86,10 @@ type CredentialScope struct {
 // ErrNoSignature reports a request that carries no SigV4 Authorization.
 var ErrNoSignature = errors.New("request is not signed with AWS Signature Version 4")
 
+// ErrNoRegion reports a SigV4 credential scope whose region is empty, as
+// SDKs sign when no region is configured (AKID/20261207//aws-marketplace/aws4_request).
+var ErrNoRegion = errors.New("credential scope names no region")
+
 // ParseAuthorization parses a SigV4 Authorization header value and returns
 // its credential scope, signed header names and signature.
 func ParseAuthorization(v string) (scope CredentialScope, signedHeaders []string, signature string, err error) {
@@ -124,7 +128,10 @@ func ParseAuthorizationText(v string) (scope CredentialScope, signedHeaders, sig
 		}
 		n++
 	}
-	if n != len(parts) || parts[4] != "aws4_request" || parts[0] == "" || parts[2] == "" {
+	if n == len(parts) && parts[4] == "aws4_request" && parts[0] != "" && parts[2] == "" {
+		return scope, "", "", fmt.Errorf("credential scope %q: %w", redactKey(credential), ErrNoRegion)
+	}
+	if n != len(parts) || parts[4] != "aws4_request" || parts[0] == "" {
 		return scope, "", "", fmt.Errorf("malformed credential scope %q: want AKID/DATE/REGION/SERVICE/aws4_request", redactKey(credential))
 	}
 	if signed == "" || signature == "" {

@@ -1,6 +1,7 @@
 package metering
 
 import (
+	"errors"
 	"net/http"
 	"strings"
 	"testing"
@@ -76,6 +77,10 @@ func TestParseAuthorization(t *testing.T) {
 		} else if strings.Contains(err.Error(), "AKIAIOSFODNN7EXAMPLE") {
 			t.Errorf("error %q echoes the access key id", err)
 		}
+	}
+	noRegion := "AWS4-HMAC-SHA256 Credential=AKIAIOSFODNN7EXAMPLE/20261128//aws-marketplace/aws4_request, SignedHeaders=host, Signature=a"
+	if _, _, _, err := ParseAuthorization(noRegion); !errors.Is(err, ErrNoRegion) || strings.Contains(err.Error(), "AKIAIOSFODNN7EXAMPLE") {
+		t.Errorf("ParseAuthorization(%q) error = %v, want ErrNoRegion without the access key id", noRegion, err)
 	}
 	if r := RegionFromAuthorization(good); r != "eu-west-1" {
 		t.Errorf("RegionFromAuthorization = %q", r)

@@ -180,7 +180,8 @@ func TestRecordWithoutCredentials(t *testing.T) {
 	for _, want := range []string{
 		"metervcr: no AWS credentials (none in the environment or the shared config files, and AWS_EC2_METADATA_DISABLED turns off", "endpoint-mode calls cannot be re-signed", "AWS_PROFILE", "restart it",
 		`level=WARN msg="no AWS credentials: endpoint-mode calls will be refused`,
-		`level=WARN msg="metervcr refused this MeterUsage call`,
+		`level=WARN msg=request op=MeterUsage action=refused status=403`,
+		`code=NoProxyCredentials reason="metervcr refused this MeterUsage call`,
 	} {
 		if !strings.Contains(p.stderr.String(), want) {
 			t.Errorf("stderr lacks %q:\n%s", want, p.stderr)

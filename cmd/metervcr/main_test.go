@@ -214,10 +214,12 @@ func freshEnv(t *testing.T) []string {
 	}
 }
 
-func sdk(url string) *mm.Client {
+// sdk is the Go SDK's client for url, in us-east-1, with one attempt per
+// call; opts change its options further.
+func sdk(url string, opts ...func(*mm.Options)) *mm.Client {
 	return mm.NewFromConfig(aws.Config{Region: "us-east-1",
 		Credentials: credentials.NewStaticCredentialsProvider("AKIAI44QH8DHBEXAMPLE", "je7MtGbClwBF/2Zp9Utk/h3yCo8nvbEXAMPLEKEY", "")},
-		func(o *mm.Options) { o.BaseEndpoint = aws.String(url); o.RetryMaxAttempts = 1 })
+		append([]func(*mm.Options){func(o *mm.Options) { o.BaseEndpoint = aws.String(url); o.RetryMaxAttempts = 1 }}, opts...)...)
 }
 
 func meter(c *mm.Client, dimension string, quantity int32) error {

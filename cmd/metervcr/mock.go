@@ -65,6 +65,7 @@ func mockCommand(stderr io.Writer) *cli.Command {
 				return err
 			}
 			handler = model.WithReset(handler)
+			handler = proxy.HealthHandler(proxy.Health{Mode: "mock"}, log, handler)
 			return serve(c.Context, c.String("listen"), handler, log, stderr, func(u string) {
 				fmt.Fprintf(stderr, "metervcr: mock Marketplace Metering service on %s\n", u)
 				printMockHowTo(stderr, u, cfg)

@@ -28,7 +28,7 @@ func replayCommand(stderr io.Writer) *cli.Command {
 			caDirFlag(),
 			logFormatFlag(), logLevelFlag(),
 			&cli.BoolFlag{Name: "strict", EnvVars: []string{"METERVCR_STRICT"},
-				Usage: "exit 1 at shutdown when any request missed or any recording was never used, so stale cassettes fail CI"},
+				Usage: "exit 1 at shutdown when any request missed or was refused by the AWS checks, or any recording was never used, so stale cassettes fail CI"},
 			&cli.BoolFlag{Name: "record-missing", EnvVars: []string{"METERVCR_RECORD_MISSING"},
 				Usage: "forward requests that match no recording to AWS (re-signed, as record does) and append them to the cassette"},
 			&cli.StringFlag{Name: "upstream", EnvVars: []string{"METERVCR_UPSTREAM"},
@@ -120,7 +120,7 @@ func replayCommand(stderr io.Writer) *cli.Command {
 			}
 			printSummary(stderr, srv)
 			if err == nil && c.Bool("strict") {
-				if sum := srv.Summary(); len(sum.Misses) > 0 || len(sum.Unused) > 0 {
+				if sum := srv.Summary(); len(sum.Misses) > 0 || len(sum.Refused) > 0 || len(sum.Unused) > 0 {
 					return cli.Exit("--strict: the cassette and the calls made disagree (see the summary above); re-record it or fix the calls", exitCheck)
 				}
 			}

@@ -1,14 +1,8 @@
 package main
 
 import (
-	"net/http/httptest"
-	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
-	"time"
-
-	"github.com/metervcr/metervcr/proxy/fakeaws"
 )
 
 // TestStrictExitStatus records two calls, then replays with --strict: a
@@ -16,18 +10,7 @@ import (
 // recording unused exit 1, each with the summary.
 func TestStrictExitStatus(t *testing.T) {
 	t.Parallel()
-	fake := httptest.NewServer(fakeaws.New(fakeaws.Config{}))
-	defer fake.Close()
-	path := filepath.Join(t.TempDir(), "strict.yaml")
-	stateDir := t.TempDir()
-	rec := start(t, append(recordEnv(t), "METERVCR_CA_DIR="+stateDir), "record", "--cassette", path, "--upstream", fake.URL)
-	for _, d := range []string{"one", "two"} {
-		if err := meter(sdk(rec.URL), d, 1); err != nil {
-			t.Fatal(err)
-		}
-	}
-	rec.cmd.Process.Kill()
-	<-rec.done
+	path, stateDir := recordCalls(t, "one", "two")
 
 	tests := []struct {
 		name       string
@@ -45,15 +28,7 @@ func TestStrictExitStatus(t *testing.T) {
 			for _, d := range tt.dimensions {
 				meter(sdk(p.URL), d, 1) // a miss is an expected error here
 			}
-			p.cmd.Process.Signal(syscall.SIGTERM)
-			var code int
-			select {
-			case err := <-p.done:
-				code = p.cmd.ProcessState.ExitCode()
-				_ = err
-			case <-time.After(10 * time.Second):
-				t.Fatal("no exit after SIGTERM")
-			}
+			code := stop(t, p)
 			if code != tt.exit || !strings.Contains(p.stderr.String(), tt.summary) {
 				t.Fatalf("exit %d, want %d; stderr lacks %q:\n%s", code, tt.exit, tt.summary, p.stderr)
 			}
