@@ -286,7 +286,7 @@ func sleep(ctx context.Context, d time.Duration) bool {
 }
 
 // writeServiceError answers one of the service's own errors exactly as the
-// service sends it (API reference §7): its namespaced X-Amzn-Errortype and
+// service sends it: its namespaced X-Amzn-Errortype and
 // __type, and a request id, so that SDKs decode and retry it as they would
 // against AWS.
 func writeServiceError(w http.ResponseWriter, status int, code, msg string) {

@@ -13,7 +13,7 @@ import (
 
 // This file injects partial BatchMeterUsage failures: the service answers
 // 200 and lists records that failed transiently in UnprocessedRecords, not
-// in Results (API reference §4.2), and the caller must send them again.
+// in Results, and the caller must send them again.
 
 // serveUnprocessed passes a BatchMeterUsage request on and moves a share of
 // the records of a 200 answer from Results to UnprocessedRecords. Any other

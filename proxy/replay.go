@@ -47,8 +47,7 @@ type headerValues struct {
 	values []string
 }
 
-// keptHeaders are the recorded response headers replay serves (SPEC
-// "Matching"). Date is never among them: SDKs correct their signing clock
+// keptHeaders are the recorded response headers replay serves. Date is never among them: SDKs correct their signing clock
 // from it, so net/http's current Date is sent instead.
 var keptHeaders = [...]string{"Content-Type", metering.HeaderErrorType, metering.HeaderRequestID}
 
