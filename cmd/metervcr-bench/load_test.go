@@ -120,7 +120,9 @@ func TestDriveTLS(t *testing.T) {
 			if tt.tunnel {
 				e = endpoint{addr: tunnelProxy(t, host+":443", backend), connect: host + ":443", tls: client, host: host}
 			}
-			res, err := drive(e, 10, 2, 100*time.Millisecond)
+			// Long enough for two TLS handshakes and a request each under
+			// the race detector on a loaded machine.
+			res, err := drive(e, 10, 2, 500*time.Millisecond)
 			if err != nil {
 				t.Fatalf("drive: %v", err)
 			}
