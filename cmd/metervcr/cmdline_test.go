@@ -244,7 +244,9 @@ func TestRecordPositionalYML(t *testing.T) {
 	if err := meter(sdk(p.URL), cassettes.DemoDimension, cassettes.DemoQuantity); err != nil {
 		t.Fatalf("MeterUsage through record: %v", err)
 	}
-	p.stop(t)
+	if code := p.stop(t); code != 0 {
+		t.Fatalf("exit %d after SIGTERM, want 0; stderr:\n%s", code, p.stderr)
+	}
 	first, _, _ := strings.Cut(p.stderr.String(), "\n")
 	if want := "metervcr: recording to " + path + " (forwarding to " + fake.URL + ") on http://127.0.0.1:"; !strings.HasPrefix(first, want) {
 		t.Errorf("first line %q, want it to start %q", first, want)

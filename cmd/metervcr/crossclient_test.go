@@ -8,7 +8,6 @@ import (
 	"slices"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
@@ -113,8 +112,7 @@ func TestCrossClientReplay(t *testing.T) {
 			}
 		}
 		p := replays[c.name]
-		p.cmd.Process.Signal(syscall.SIGTERM)
-		<-p.done
+		p.stop(t)
 		want := fmt.Sprintf("replay summary: %d request(s) missed (%s); 0 recorded interaction(s) never used",
 			misses, strings.Repeat("MeterUsage, ", misses-1)+"MeterUsage")
 		if !strings.Contains(p.stderr.String(), want) {

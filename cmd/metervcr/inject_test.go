@@ -9,7 +9,6 @@ import (
 	"path/filepath"
 	"reflect"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -177,14 +176,8 @@ func TestMockCommand(t *testing.T) {
 	if _, err := mockClient(p.URL, bad, 1).ResolveCustomer(ctx, &mm.ResolveCustomerInput{RegistrationToken: aws.String("TOKEN-ACME")}); errorCode(err) != metering.ErrInvalidSignature {
 		t.Errorf("bad signature: %v, want %s", err, metering.ErrInvalidSignature)
 	}
-	p.cmd.Process.Signal(syscall.SIGTERM)
-	select {
-	case err := <-p.done:
-		if err != nil {
-			t.Fatalf("exit after SIGTERM: %v; stderr:\n%s", err, p.stderr)
-		}
-	case <-time.After(10 * time.Second):
-		t.Fatal("no exit within 10s of SIGTERM")
+	if code := p.stop(t); code != 0 {
+		t.Fatalf("exit %d after SIGTERM, want 0; stderr:\n%s", code, p.stderr)
 	}
 	for _, want := range []string{"mock Marketplace Metering service on http://", "products: acme-saas", "TOKEN-ACME -> cust-acme of acme-saas",
 		"signatures are checked", testKey.AccessKeyID, "op=ResolveCustomer status=200", "error=InvalidSignatureException"} {
@@ -216,8 +209,7 @@ func TestInjectCommands(t *testing.T) {
 			if errorCode(err) != metering.ErrThrottling {
 				t.Errorf("MeterUsage: %v, want %s", err, metering.ErrThrottling)
 			}
-			p.cmd.Process.Signal(syscall.SIGTERM)
-			<-p.done
+			p.stop(t)
 			stderr := p.stderr.String()
 			if n := strings.Count(stderr, "fault=throttle"); n != retry.DefaultMaxAttempts {
 				t.Errorf("stderr shows %d throttled attempts, want %d:\n%s", n, retry.DefaultMaxAttempts, stderr)

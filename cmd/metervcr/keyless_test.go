@@ -7,7 +7,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -42,18 +41,13 @@ func TestKeyedTokensCassetteUpgrade(t *testing.T) {
 	resolve := func(p *process) (*mm.ResolveCustomerOutput, error) {
 		return sdk(p.URL).ResolveCustomer(context.Background(), &mm.ResolveCustomerInput{RegistrationToken: aws.String(token)})
 	}
-	stop := func(p *process) string {
-		p.cmd.Process.Signal(syscall.SIGTERM)
-		<-p.done
-		return p.stderr.String()
-	}
-
 	keyed := start(t, append(freshEnv(t), demoKey), "replay", "--cassette", path)
 	if out, err := resolve(keyed); err != nil || aws.ToString(out.CustomerIdentifier) != "cust-EXAMPLE123" {
 		t.Fatalf("replay with the key: ResolveCustomer = %v, %v; want cust-EXAMPLE123", out, err)
 	}
-	if log := stop(keyed); !strings.Contains(log, "metervcr redact --token TOKEN") {
-		t.Errorf("replay with the key: summary does not say how to make the token keyless:\n%s", log)
+	keyed.stop(t)
+	if !strings.Contains(keyed.stderr.String(), "metervcr redact --token TOKEN") {
+		t.Errorf("replay with the key: summary does not say how to make the token keyless:\n%s", keyed.stderr)
 	}
 
 	fresh := start(t, freshEnv(t), "replay", "--cassette", path)
@@ -63,7 +57,7 @@ func TestKeyedTokensCassetteUpgrade(t *testing.T) {
 		!strings.Contains(apiErr.ErrorMessage(), "metervcr redact --token TOKEN") {
 		t.Fatalf("fresh replay of a keyed token: error %v, want NoRecordedInteraction naming redact --token", err)
 	}
-	stop(fresh)
+	fresh.stop(t)
 
 	if code, _, errOut := runApp(t, "redact", "--ca-dir", t.TempDir(), "--token", token, path); code != exitUsage ||
 		!strings.Contains(errOut, "METERVCR_REDACTION_KEY") {
@@ -83,5 +77,5 @@ func TestKeyedTokensCassetteUpgrade(t *testing.T) {
 	if out, err := resolve(fresh); err != nil || aws.ToString(out.CustomerIdentifier) != "cust-EXAMPLE123" {
 		t.Fatalf("fresh replay after redact --token: ResolveCustomer = %v, %v; want cust-EXAMPLE123", out, err)
 	}
-	stop(fresh)
+	fresh.stop(t)
 }

@@ -11,7 +11,6 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -55,12 +54,7 @@ func TestJSONLogAtWarnShowsOnlyMisses(t *testing.T) {
 	if err := meter(c, cassettes.DemoDimension, cassettes.DemoQuantity+1); err == nil {
 		t.Fatal("unrecorded MeterUsage succeeded, want a miss")
 	}
-	p.cmd.Process.Signal(syscall.SIGTERM)
-	select {
-	case <-p.done:
-	case <-time.After(10 * time.Second):
-		t.Fatal("no exit within 10s of SIGTERM")
-	}
+	p.stop(t)
 	var lines []map[string]any
 	sc := bufio.NewScanner(strings.NewReader(p.stderr.String()))
 	for sc.Scan() {

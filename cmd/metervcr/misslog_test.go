@@ -7,7 +7,6 @@ import (
 	"net/http/httptest"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -27,19 +26,6 @@ func (s hourAgoSigner) SignHTTP(ctx context.Context, c aws.Credentials, r *http.
 	return s.Signer.SignHTTP(ctx, c, r, hash, service, region, time.Now().Add(-time.Hour), o...)
 }
 
-// stop sends SIGTERM and returns the exit code.
-func stop(t *testing.T, p *process) int {
-	t.Helper()
-	p.cmd.Process.Signal(syscall.SIGTERM)
-	select {
-	case <-p.done:
-		return p.cmd.ProcessState.ExitCode()
-	case <-time.After(10 * time.Second):
-		t.Fatal("no exit within 10s of SIGTERM")
-		return -1
-	}
-}
-
 // recordCalls records a MeterUsage call of quantity 1 for each dimension
 // against the fake service, and returns the cassette and the --ca-dir that
 // holds its redaction key.
@@ -54,7 +40,7 @@ func recordCalls(t *testing.T, dimensions ...string) (path, stateDir string) {
 			t.Fatal(err)
 		}
 	}
-	stop(t, rec)
+	rec.stop(t)
 	return path, stateDir
 }
 
@@ -123,7 +109,7 @@ func TestReplayExplainsMissesAndRefusals(t *testing.T) {
 					t.Fatal("the problem request succeeded, want an error")
 				}
 			}
-			code := stop(t, p)
+			code := p.stop(t)
 			stderr := p.stderr.String()
 			if code != exitCheck {
 				t.Errorf("exit %d, want %d (--strict)", code, exitCheck)
@@ -182,7 +168,7 @@ func TestHealthProbesLeaveNoTrace(t *testing.T) {
 					t.Fatalf("probe %d: %d %s, want 200 and %s", i, resp.StatusCode, body, tt.body)
 				}
 			}
-			if code := stop(t, p); code != 0 {
+			if code := p.stop(t); code != 0 {
 				t.Errorf("exit %d, want 0", code)
 			}
 			stderr := p.stderr.String()

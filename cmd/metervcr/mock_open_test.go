@@ -5,9 +5,7 @@ import (
 	"fmt"
 	"os"
 	"strings"
-	"syscall"
 	"testing"
-	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	mm "github.com/aws/aws-sdk-go-v2/service/marketplacemetering"
@@ -173,12 +171,7 @@ func TestMockCommandWithoutFlags(t *testing.T) {
 		t.Errorf("the mock process resolved %s to %v, this process derives %v", ownToken, c, want)
 	}
 	checkReserved(t, p.URL)
-	p.cmd.Process.Signal(syscall.SIGTERM)
-	select {
-	case <-p.done:
-	case <-time.After(10 * time.Second):
-		t.Fatal("no exit within 10s of SIGTERM")
-	}
+	p.stop(t)
 	stderr := p.stderr.String()
 	for _, want := range []string{"any product code and dimension", "any token resolves to a customer derived from it",
 		fakeaws.DefaultCustomers[0].Token + " -> " + fakeaws.DefaultCustomers[0].CustomerIdentifier} {

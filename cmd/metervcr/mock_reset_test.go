@@ -4,9 +4,7 @@ import (
 	"context"
 	"net/http"
 	"strings"
-	"syscall"
 	"testing"
-	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	mm "github.com/aws/aws-sdk-go-v2/service/marketplacemetering"
@@ -73,12 +71,7 @@ func TestMockResetBetweenTests(t *testing.T) {
 					}
 				})
 			}
-			p.cmd.Process.Signal(syscall.SIGTERM)
-			select {
-			case <-p.done:
-			case <-time.After(10 * time.Second):
-				t.Fatal("no exit within 10s of SIGTERM")
-			}
+			p.stop(t)
 			stderr := p.stderr.String()
 			if want := "curl -X POST " + p.URL + fakeaws.ResetPath; !strings.Contains(stderr, want) {
 				t.Errorf("start-up lines lack %q:\n%s", want, stderr)

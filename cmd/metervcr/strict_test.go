@@ -28,7 +28,7 @@ func TestStrictExitStatus(t *testing.T) {
 			for _, d := range tt.dimensions {
 				meter(sdk(p.URL), d, 1) // a miss is an expected error here
 			}
-			code := stop(t, p)
+			code := p.stop(t)
 			if code != tt.exit || !strings.Contains(p.stderr.String(), tt.summary) {
 				t.Fatalf("exit %d, want %d; stderr lacks %q:\n%s", code, tt.exit, tt.summary, p.stderr)
 			}
