@@ -21,14 +21,19 @@ const (
 	exitUsage = 2 // bad usage or bad input
 )
 
-// run builds the app, runs it with args and returns the exit code. Only
-// main exits.
+// run builds the app, runs it with args and returns the exit code; the
+// serving commands serve with the zero serveConfig. Only main exits.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	return runWith(ctx, args, stdout, stderr, serveConfig{})
+}
+
+// runWith is run with the serving commands' configuration sc.
+func runWith(ctx context.Context, args []string, stdout, stderr io.Writer, sc serveConfig) int {
 	// The request log goes to stderr, a line per request.
 	buffered := newLogBuffer(stderr)
 	defer buffered.Flush()
 	stderr = buffered
-	app := newApp(stdout, stderr)
+	app := newApp(stdout, stderr, sc)
 	args, err := interspersed(app, args)
 	if err == nil {
 		err = app.RunContext(ctx, args)
@@ -51,7 +56,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 // cliName is the program's name in help and messages.
 const cliName = "metervcr"
 
-func newApp(stdout, stderr io.Writer) *cli.App {
+// newApp returns the command line app, writing to stdout and stderr; its
+// serving commands serve as sc says.
+func newApp(stdout, stderr io.Writer, sc serveConfig) *cli.App {
 	app := &cli.App{
 		Name:  cliName,
 		Usage: "record and replay AWS Marketplace Metering API calls for offline tests",
@@ -78,9 +85,9 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 		},
 		EnableBashCompletion: true,
 		Commands: []*cli.Command{
-			recordCommand(stderr),
-			replayCommand(stderr),
-			mockCommand(stderr),
+			recordCommand(stderr, sc),
+			replayCommand(stderr, sc),
+			mockCommand(stderr, sc),
 			caCommand(stdout),
 			convertCommand(stdout, stderr),
 			completionCommand(stdout),

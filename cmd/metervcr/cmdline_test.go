@@ -18,7 +18,7 @@ import (
 
 func TestInterspersed(t *testing.T) {
 	t.Parallel()
-	app := newApp(io.Discard, io.Discard)
+	app := newApp(io.Discard, io.Discard, serveConfig{})
 	tests := []struct {
 		name string
 		args string
@@ -57,7 +57,7 @@ func TestInterspersed(t *testing.T) {
 
 func TestInterspersedRefuses(t *testing.T) {
 	t.Parallel()
-	app := newApp(io.Discard, io.Discard)
+	app := newApp(io.Discard, io.Discard, serveConfig{})
 	tests := []struct {
 		name string
 		args string

@@ -8,12 +8,11 @@ import (
 	"time"
 )
 
-// deadlineTick is how often a coarseListener enforces read deadlines: a
-// read times out at most this long after its deadline. Tests shorten it.
-var deadlineTick = 250 * time.Millisecond
+// deadlineTick is how often the listener of serve enforces read deadlines.
+const deadlineTick = 250 * time.Millisecond
 
 // coarseListener hands out connections whose future read deadlines are
-// enforced by one goroutine every deadlineTick instead of by a runtime
+// enforced by one goroutine every tick instead of by a runtime
 // timer each. net/http moves a connection's read deadline three times per
 // request (idle, headers, whole request); on a busy proxy those timer
 // updates cost a few percent of the CPU. Server timeouts are seconds long,
@@ -30,10 +29,12 @@ type coarseListener struct {
 	done   chan struct{} // closed by Close
 }
 
-func newCoarseListener(l net.Listener) *coarseListener {
+// newCoarseListener returns a coarseListener of l that enforces read
+// deadlines every tick: a read times out at most tick after its deadline.
+func newCoarseListener(l net.Listener, tick time.Duration) *coarseListener {
 	cl := &coarseListener{Listener: l, conns: map[*coarseConn]struct{}{}, done: make(chan struct{})}
 	cl.now.Store(time.Now().UnixNano())
-	go cl.enforce()
+	go cl.enforce(tick)
 	return cl
 }
 
@@ -63,8 +64,8 @@ func (l *coarseListener) Close() error {
 
 // enforce expires the deadlines that have passed, every tick, until the
 // listener is closed and its connections are.
-func (l *coarseListener) enforce() {
-	t := time.NewTicker(deadlineTick)
+func (l *coarseListener) enforce(tick time.Duration) {
+	t := time.NewTicker(tick)
 	defer t.Stop()
 	done := l.done
 	for {

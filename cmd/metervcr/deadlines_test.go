@@ -13,14 +13,11 @@ import (
 // coarseListener ticking every 20 ms, and the client end.
 func coarsePair(t *testing.T) (server, client net.Conn, l *coarseListener) {
 	t.Helper()
-	old := deadlineTick
-	deadlineTick = 20 * time.Millisecond
-	t.Cleanup(func() { deadlineTick = old })
 	inner, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	l = newCoarseListener(inner)
+	l = newCoarseListener(inner, 20*time.Millisecond)
 	t.Cleanup(func() { l.Close() })
 	client, err = net.Dial("tcp", inner.Addr().String())
 	if err != nil {
@@ -47,6 +44,7 @@ func readWithin(c net.Conn) (error, time.Duration) {
 }
 
 func TestCoarseDeadlineTimesOutARead(t *testing.T) {
+	t.Parallel()
 	server, _, _ := coarsePair(t)
 	server.SetReadDeadline(time.Now().Add(60 * time.Millisecond))
 	err, took := readWithin(server)
@@ -59,6 +57,7 @@ func TestCoarseDeadlineTimesOutARead(t *testing.T) {
 }
 
 func TestCoarseDeadlinePastInterruptsAndZeroClears(t *testing.T) {
+	t.Parallel()
 	server, client, _ := coarsePair(t)
 	done := make(chan error, 1)
 	go func() {
@@ -82,6 +81,7 @@ func TestCoarseDeadlinePastInterruptsAndZeroClears(t *testing.T) {
 }
 
 func TestCoarseDeadlineMovedLaterDoesNotFire(t *testing.T) {
+	t.Parallel()
 	server, client, _ := coarsePair(t)
 	// Expired once, then moved later: the expired deadline must not stick.
 	server.SetReadDeadline(time.Now().Add(10 * time.Millisecond))
@@ -98,6 +98,7 @@ func TestCoarseDeadlineMovedLaterDoesNotFire(t *testing.T) {
 }
 
 func TestCoarseListenerKeepsEnforcingAfterClose(t *testing.T) {
+	t.Parallel()
 	server, _, l := coarsePair(t)
 	l.Close()
 	server.SetReadDeadline(time.Now().Add(30 * time.Millisecond))

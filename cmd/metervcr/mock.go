@@ -15,7 +15,7 @@ import (
 // mockShown bounds how many products and tokens mock lists at start.
 const mockShown = 5
 
-func mockCommand(stderr io.Writer) *cli.Command {
+func mockCommand(stderr io.Writer, sc serveConfig) *cli.Command {
 	return &cli.Command{
 		Name:      "mock",
 		Usage:     "simulate the Metering service with no cassette: validation, de-duplication, customers and errors",
@@ -66,7 +66,7 @@ func mockCommand(stderr io.Writer) *cli.Command {
 			}
 			handler = model.WithReset(handler)
 			handler = proxy.HealthHandler(proxy.Health{Mode: "mock"}, log, handler)
-			return serve(c.Context, c.String("listen"), handler, log, stderr, func(u string) {
+			return sc.serve(c.Context, c.String("listen"), handler, log, stderr, func(u string) {
 				fmt.Fprintf(stderr, "metervcr: mock Marketplace Metering service on %s\n", u)
 				printMockHowTo(stderr, u, cfg)
 			})

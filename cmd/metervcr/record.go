@@ -9,7 +9,7 @@ import (
 	"github.com/metervcr/metervcr/proxy"
 )
 
-func recordCommand(stderr io.Writer) *cli.Command {
+func recordCommand(stderr io.Writer, sc serveConfig) *cli.Command {
 	return &cli.Command{
 		Name:      "record",
 		Usage:     "forward calls to AWS and save each exchange, redacted, in a cassette",
@@ -84,7 +84,7 @@ func recordCommand(stderr io.Writer) *cli.Command {
 			if err != nil {
 				return loadError(cassette, err)
 			}
-			return serve(c.Context, c.String("listen"), srv, log, stderr, func(u string) {
+			return sc.serve(c.Context, c.String("listen"), srv, log, stderr, func(u string) {
 				target := "AWS"
 				if upstream != nil {
 					target = upstream.String()

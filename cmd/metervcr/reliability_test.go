@@ -205,9 +205,6 @@ func TestNoSecretInLogs(t *testing.T) {
 // TestHostileClients: oversized headers get 431 and a client that sends
 // its headers too slowly is cut off; the server keeps serving.
 func TestHostileClients(t *testing.T) {
-	old := readHeaderTimeout
-	readHeaderTimeout = 300 * time.Millisecond
-	defer func() { readHeaderTimeout = old }()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -218,7 +215,8 @@ func TestHostileClients(t *testing.T) {
 	done := make(chan int)
 	var stderr syncBuffer
 	go func() {
-		done <- run(ctx, []string{"metervcr", "replay", "--listen", addr, "--ca-dir", t.TempDir()}, io.Discard, &stderr)
+		done <- runWith(ctx, []string{"metervcr", "replay", "--listen", addr, "--ca-dir", t.TempDir()}, io.Discard, &stderr,
+			serveConfig{readHeaderTimeout: 300 * time.Millisecond})
 	}()
 	defer func() { cancel(); <-done }()
 	for i := 0; ; i++ {

@@ -11,7 +11,7 @@ import (
 	"github.com/metervcr/metervcr/proxy"
 )
 
-func replayCommand(stderr io.Writer) *cli.Command {
+func replayCommand(stderr io.Writer, sc serveConfig) *cli.Command {
 	return &cli.Command{
 		Name:      "replay",
 		Usage:     "answer calls from a cassette, offline: no credentials, no network",
@@ -102,7 +102,7 @@ func replayCommand(stderr io.Writer) *cli.Command {
 				return injectErr
 			}
 			served := false // a server that never started has nothing to sum up
-			err = serve(c.Context, c.String("listen"), srv, log, stderr, func(u string) {
+			err = sc.serve(c.Context, c.String("listen"), srv, log, stderr, func(u string) {
 				served = true
 				fmt.Fprintf(stderr, "metervcr: replaying %s on %s\n", name, u)
 				if cfg.RecordMissing && cfg.Credentials == nil {

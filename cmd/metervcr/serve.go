@@ -21,13 +21,24 @@ import (
 	"github.com/metervcr/metervcr/proxy"
 )
 
-// Server timeouts: a client that sends its headers or body slowly (a
-// slow-loris attack, or a stuck client) is cut off instead of holding a
-// connection forever. Tests shorten them.
-var (
-	readHeaderTimeout = 10 * time.Second
-	readTimeout       = 60 * time.Second
+// Default server timeouts: a client that sends its headers or body slowly
+// (a slow-loris attack, or a stuck client) is cut off instead of holding a
+// connection forever.
+const (
+	defaultReadHeaderTimeout = 10 * time.Second
+	defaultReadTimeout       = 60 * time.Second
 )
+
+// serveConfig is what the serving commands (record, replay, mock) share
+// beyond their flags. The zero value serves with the default timeouts.
+type serveConfig struct {
+	// readHeaderTimeout bounds the time to read a request's headers; zero
+	// means defaultReadHeaderTimeout.
+	readHeaderTimeout time.Duration
+	// readTimeout bounds the time to read a whole request, body included;
+	// zero means defaultReadTimeout.
+	readTimeout time.Duration
+}
 
 // shutdownGrace bounds how long in-flight requests may take to finish after
 // SIGINT or SIGTERM.
@@ -39,7 +50,7 @@ const shutdownGrace = 30 * time.Second
 // line on w then says how other hosts reach it. A second signal ends the
 // process at once; cassette writes are atomic, so that cannot corrupt a
 // cassette.
-func serve(ctx context.Context, addr string, handler http.Handler, log *slog.Logger, w io.Writer, ready func(url string)) error {
+func (sc serveConfig) serve(ctx context.Context, addr string, handler http.Handler, log *slog.Logger, w io.Writer, ready func(url string)) error {
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return usageError("cannot listen on %s: %v; pick a free address with --listen", addr, err)
@@ -52,15 +63,8 @@ func serve(ctx context.Context, addr string, handler http.Handler, log *slog.Log
 	// The timeouts below move each connection's read deadline three times
 	// per request; the listener keeps those deadlines without a runtime
 	// timer each.
-	ln = newCoarseListener(ln)
-	srv := &http.Server{
-		Handler:           handler,
-		ReadHeaderTimeout: readHeaderTimeout,
-		ReadTimeout:       readTimeout,
-		IdleTimeout:       120 * time.Second,
-		MaxHeaderBytes:    64 << 10,
-		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
-	}
+	ln = newCoarseListener(ln, deadlineTick)
+	srv := sc.httpServer(handler, log)
 	setGCHeadroom(os.Getenv("GOGC"))
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
@@ -85,6 +89,26 @@ func serve(ctx context.Context, addr string, handler http.Handler, log *slog.Log
 		return fmt.Errorf("shutting down: %w", err)
 	}
 	return nil
+}
+
+// httpServer returns the server of handler, with the timeouts of sc, that
+// logs its own errors (a failed TLS handshake, say) as warnings to log.
+func (sc serveConfig) httpServer(handler http.Handler, log *slog.Logger) *http.Server {
+	srv := &http.Server{
+		Handler:           handler,
+		ReadHeaderTimeout: sc.readHeaderTimeout,
+		ReadTimeout:       sc.readTimeout,
+		IdleTimeout:       120 * time.Second,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+	if srv.ReadHeaderTimeout == 0 {
+		srv.ReadHeaderTimeout = defaultReadHeaderTimeout
+	}
+	if srv.ReadTimeout == 0 {
+		srv.ReadTimeout = defaultReadTimeout
+	}
+	return srv
 }
 
 // clientURL returns the URL that clients on this host use to reach a

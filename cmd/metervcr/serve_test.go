@@ -1,9 +1,18 @@
 package main
 
 import (
+	"bufio"
+	"context"
+	"errors"
+	"io"
+	"log/slog"
 	"net"
+	"net/http"
+	"net/url"
+	"os"
 	"runtime/debug"
 	"testing"
+	"time"
 )
 
 // TestGCPercentGivesHeadroom: a small live heap gets gcHeadroom to grow,
@@ -76,4 +85,111 @@ func TestClientURL(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestServeConfigTimeouts: a zero timeout of serveConfig is the default
+// one; any other is the server's.
+func TestServeConfigTimeouts(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name                    string
+		sc                      serveConfig
+		wantHeader, wantRequest time.Duration
+	}{
+		{"zero", serveConfig{}, defaultReadHeaderTimeout, defaultReadTimeout},
+		{"headers", serveConfig{readHeaderTimeout: time.Second}, time.Second, defaultReadTimeout},
+		{"request", serveConfig{readTimeout: 2 * time.Second}, defaultReadHeaderTimeout, 2 * time.Second},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			srv := tt.sc.httpServer(http.NotFoundHandler(), slog.New(slog.DiscardHandler))
+			if srv.ReadHeaderTimeout != tt.wantHeader || srv.ReadTimeout != tt.wantRequest {
+				t.Errorf("%+v: ReadHeaderTimeout, ReadTimeout = %v, %v; want %v, %v",
+					tt.sc, srv.ReadHeaderTimeout, srv.ReadTimeout, tt.wantHeader, tt.wantRequest)
+			}
+		})
+	}
+}
+
+// TestServeCutsOffSlowClients: a client that stalls in its headers, or in
+// its body, is cut off once the timeout of serveConfig has passed.
+func TestServeCutsOffSlowClients(t *testing.T) {
+	t.Parallel()
+	const timeout = 300 * time.Millisecond
+	tests := []struct {
+		name string
+		sc   serveConfig
+		sent string // and then nothing
+	}{
+		{"headers", serveConfig{readHeaderTimeout: timeout}, "POST / HTTP/1.1\r\nHost: x\r\n"},
+		{"body", serveConfig{readTimeout: timeout}, "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\nabc"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			bodyErr := make(chan error, 1)
+			handler := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				_, err := io.ReadAll(r.Body)
+				bodyErr <- err
+			})
+			addr := startServe(t, tt.sc, handler)
+			c, err := net.Dial("tcp", addr)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer c.Close()
+			c.SetReadDeadline(time.Now().Add(5 * time.Second)) // the default timeouts are longer
+			start := time.Now()
+			if _, err := io.WriteString(c, tt.sent); err != nil {
+				t.Fatal(err)
+			}
+			reply, _ := bufio.NewReader(c).ReadString('\n') // the server closes, or answers
+			took := time.Since(start)
+			if took < timeout/2 || took > 3*time.Second {
+				t.Fatalf("a client stalling in its %s was cut off after %v (reply %q), want about %v", tt.name, took, reply, timeout)
+			}
+			if tt.name != "body" {
+				return
+			}
+			select {
+			case err := <-bodyErr:
+				if !errors.Is(err, os.ErrDeadlineExceeded) {
+					t.Fatalf("reading the stalled body: %v, want a timeout", err)
+				}
+			case <-time.After(5 * time.Second):
+				t.Fatal("reading the stalled body did not end")
+			}
+		})
+	}
+}
+
+// startServe serves handler as sc says on a loopback port until the test
+// ends, and returns the address.
+func startServe(t *testing.T, sc serveConfig, handler http.Handler) string {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	addrs := make(chan string, 1)
+	go func() {
+		done <- sc.serve(ctx, "127.0.0.1:0", handler, slog.New(slog.DiscardHandler), io.Discard, func(u string) { addrs <- u })
+	}()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("serve: %v", err)
+		}
+	})
+	select {
+	case u := <-addrs:
+		parsed, err := url.Parse(u)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return parsed.Host
+	case err := <-done:
+		done <- err // for the cleanup
+		t.Fatalf("serve ended before it was ready: %v", err)
+	}
+	return ""
 }
