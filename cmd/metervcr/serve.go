@@ -12,8 +12,6 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
-	"runtime/debug"
-	"runtime/metrics"
 	"syscall"
 	"time"
 
@@ -30,7 +28,8 @@ const (
 )
 
 // serveConfig is what the serving commands (record, replay, mock) share
-// beyond their flags. The zero value serves with the default timeouts.
+// beyond their flags. The zero value serves with the default timeouts and
+// changes nothing in the process.
 type serveConfig struct {
 	// readHeaderTimeout bounds the time to read a request's headers; zero
 	// means defaultReadHeaderTimeout.
@@ -38,6 +37,10 @@ type serveConfig struct {
 	// readTimeout bounds the time to read a whole request, body included;
 	// zero means defaultReadTimeout.
 	readTimeout time.Duration
+	// beforeServe, when set, is called once the listener is open and
+	// before the first request is served, when what the command serves (a
+	// loaded cassette, say) is on the heap. nil calls nothing.
+	beforeServe func()
 }
 
 // shutdownGrace bounds how long in-flight requests may take to finish after
@@ -65,7 +68,9 @@ func (sc serveConfig) serve(ctx context.Context, addr string, handler http.Handl
 	// timer each.
 	ln = newCoarseListener(ln, deadlineTick)
 	srv := sc.httpServer(handler, log)
-	setGCHeadroom(os.Getenv("GOGC"))
+	if sc.beforeServe != nil {
+		sc.beforeServe()
+	}
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	errc := make(chan error, 1)
@@ -130,43 +135,6 @@ func clientURL(listen string, addr net.Addr) (url string, everywhere bool) {
 		}
 	}
 	return "http://" + net.JoinHostPort(loopback, port), true
-}
-
-// gcHeadroom is how far the heap may grow past its live part before the
-// collector runs again, at least. Go's default lets a heap grow by as much
-// as is live: a proxy with a small cassette would collect dozens of times
-// a second under load, each collection costing CPU and tail latency. The
-// headroom is used only under load; an idle proxy stays small.
-const gcHeadroom = 64 << 20
-
-// setGCHeadroom raises the collector's percentage so that, with the heap
-// live once the cassette is loaded, the heap grows by gcHeadroom before a
-// collection. It caps the percentage so that a heap that grows later
-// (recording appends interactions) is not allowed many times its size;
-// it never lowers it, and a GOGC in the environment (gogc) wins.
-func setGCHeadroom(gogc string) {
-	if gogc != "" {
-		return
-	}
-	debug.SetGCPercent(gcPercent(liveHeap()))
-}
-
-// gcPercent returns the percentage that gives a heap of live bytes
-// gcHeadroom to grow, within 100 (the default) and 1600.
-func gcPercent(live uint64) int {
-	live = max(live, 4<<20) // the smallest heap goal the runtime uses
-	return int(min(max(gcHeadroom*100/live, 100), 1600))
-}
-
-// liveHeap returns the bytes of heap found live by the last collection, or
-// 0 when there has been none.
-func liveHeap() uint64 {
-	s := []metrics.Sample{{Name: "/gc/heap/live:bytes"}}
-	metrics.Read(s)
-	if s[0].Value.Kind() != metrics.KindUint64 {
-		return 0
-	}
-	return s[0].Value.Uint64()
 }
 
 // redactionKey returns the placeholder key: METERVCR_REDACTION_KEY (hex)

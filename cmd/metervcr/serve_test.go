@@ -10,45 +10,11 @@ import (
 	"net/http"
 	"net/url"
 	"os"
-	"runtime/debug"
+	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 )
-
-// TestGCPercentGivesHeadroom: a small live heap gets gcHeadroom to grow,
-// within the bounds; a large one keeps Go's default.
-func TestGCPercentGivesHeadroom(t *testing.T) {
-	for _, c := range []struct {
-		live uint64
-		want int
-	}{
-		{0, 1600},       // no collection yet: the smallest heap goal, capped
-		{2 << 20, 1600}, // below the runtime's smallest goal
-		{5 << 20, 1280}, // 5 MiB live: 64 MiB to grow
-		{16 << 20, 400}, // 16 MiB live
-		{64 << 20, 100}, // as much as the default gives
-		{1 << 30, 100},  // never below the default
-	} {
-		if got := gcPercent(c.live); got != c.want {
-			t.Errorf("gcPercent(%d MiB) = %d, want %d", c.live>>20, got, c.want)
-		}
-	}
-}
-
-// TestSetGCHeadroomYieldsToGOGC: a GOGC set by the user is left alone;
-// without one the percentage follows the live heap.
-func TestSetGCHeadroomYieldsToGOGC(t *testing.T) {
-	old := debug.SetGCPercent(123)
-	defer debug.SetGCPercent(old)
-	setGCHeadroom("50")
-	if got := debug.SetGCPercent(123); got != 123 {
-		t.Fatalf("with GOGC set, the percentage became %d; it must stay as the runtime read it", got)
-	}
-	setGCHeadroom("")
-	if got, want := debug.SetGCPercent(123), gcPercent(liveHeap()); got != want {
-		t.Fatalf("percentage = %d, want %d for a live heap of %d bytes", got, want, liveHeap())
-	}
-}
 
 // TestClientURL: a listener on every interface is reached from this host
 // through the loopback address of the family asked for; any other address
@@ -192,4 +158,42 @@ func startServe(t *testing.T, sc serveConfig, handler http.Handler) string {
 		t.Fatalf("serve ended before it was ready: %v", err)
 	}
 	return ""
+}
+
+// TestServingCommandsCallBeforeServe: record, replay and mock call the
+// beforeServe hook of their serveConfig once, before they announce where
+// they serve.
+func TestServingCommandsCallBeforeServe(t *testing.T) {
+	// Not parallel: running an app writes to the help flag and command that
+	// urfave/cli keeps in package variables, shared by every app.
+	tests := []struct {
+		name string
+		args func(dir string) []string // dir: the command's own directory
+	}{
+		{"record", func(dir string) []string {
+			return []string{"record", "--listen", "127.0.0.1:0", "--ca-dir", dir, "--cassette", filepath.Join(dir, "new.yaml"), "--upstream", "http://127.0.0.1:1"}
+		}},
+		{"replay", func(dir string) []string { return []string{"replay", "--listen", "127.0.0.1:0", "--ca-dir", dir} }},
+		{"mock", func(string) []string { return []string{"mock", "--listen", "127.0.0.1:0"} }},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			args := append([]string{"metervcr"}, tt.args(t.TempDir())...)
+			var stderr syncBuffer
+			var calls int
+			var announced bool
+			sc := serveConfig{beforeServe: func() {
+				calls++
+				announced = strings.Contains(stderr.String(), " on http://")
+			}}
+			ctx, cancel := context.WithCancel(context.Background())
+			cancel() // serve, then shut down at once
+			if code := runWith(ctx, args, io.Discard, &stderr, sc); code != exitOK {
+				t.Fatalf("exit %d, want %d\n%s", code, exitOK, stderr.String())
+			}
+			if calls != 1 || announced {
+				t.Fatalf("beforeServe called %d times, after the announcement: %v; want once, before it\n%s", calls, announced, stderr.String())
+			}
+		})
+	}
 }
