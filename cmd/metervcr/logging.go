@@ -18,13 +18,21 @@ const (
 	logJSON = "json" // one JSON object per line, for log collectors
 )
 
-// logLevels are the values of --log-level. Request lines are info, misses
-// and failed requests warn, so --log-level warn shows only what went wrong.
-var logLevels = map[string]slog.Level{
-	"debug": slog.LevelDebug,
-	"info":  slog.LevelInfo,
-	"warn":  slog.LevelWarn,
-	"error": slog.LevelError,
+// logLevel returns the level of a --log-level value, in any case, and
+// reports whether there is one. Request lines are info, misses and failed
+// requests warn, so --log-level warn shows only what went wrong.
+func logLevel(name string) (slog.Level, bool) {
+	switch strings.ToLower(name) {
+	case "debug":
+		return slog.LevelDebug, true
+	case "info":
+		return slog.LevelInfo, true
+	case "warn":
+		return slog.LevelWarn, true
+	case "error":
+		return slog.LevelError, true
+	}
+	return slog.LevelInfo, false
 }
 
 func logFormatFlag() cli.Flag {
@@ -45,7 +53,7 @@ func logLevelFlag() cli.Flag {
 		Name: "log-level", Value: "info", EnvVars: []string{"METERVCR_LOG_LEVEL"},
 		Usage: "least severe log lines shown: debug, info (a line per request), warn (misses and failures only) or error",
 		Action: func(_ *cli.Context, v string) error {
-			if _, ok := logLevels[strings.ToLower(v)]; !ok {
+			if _, ok := logLevel(v); !ok {
 				return usageError("--log-level %q: want debug, info, warn or error", v)
 			}
 			return nil
@@ -58,10 +66,7 @@ func logLevelFlag() cli.Flag {
 // refused bad values; a command without the flags gets text at info.
 func commandLogger(c *cli.Context, w io.Writer) *slog.Logger {
 	format := c.String("log-format")
-	level, ok := logLevels[strings.ToLower(c.String("log-level"))]
-	if !ok {
-		level = slog.LevelInfo
-	}
+	level, _ := logLevel(c.String("log-level")) // info when unknown
 	return newLogger(w, format, level)
 }
 
@@ -99,13 +104,15 @@ const logTime = "15:04:05.000"
 type lineHandler struct {
 	slog.Handler // text, with the options of newLogger
 	w            io.Writer
+	buffers      sync.Pool // of *[]byte, the lines being written
 }
 
-var lineBuffers = sync.Pool{New: func() any { return new([]byte) }}
-
 func (h *lineHandler) Handle(ctx context.Context, r slog.Record) error {
-	bp := lineBuffers.Get().(*[]byte)
-	defer lineBuffers.Put(bp)
+	bp, _ := h.buffers.Get().(*[]byte)
+	if bp == nil {
+		bp = new([]byte)
+	}
+	defer h.buffers.Put(bp)
 	b := (*bp)[:0]
 	ok := plain(r.Message)
 	if !r.Time.IsZero() {

@@ -167,3 +167,25 @@ func BenchmarkRequestLine(b *testing.B) {
 		})
 	}
 }
+
+// TestLogLevel: the four --log-level values, in any case, and nothing else.
+func TestLogLevel(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name   string
+		want   slog.Level
+		wantOK bool
+	}{
+		{"debug", slog.LevelDebug, true},
+		{"INFO", slog.LevelInfo, true},
+		{"Warn", slog.LevelWarn, true},
+		{"error", slog.LevelError, true},
+		{"warning", slog.LevelInfo, false},
+		{"", slog.LevelInfo, false},
+	}
+	for _, tt := range tests {
+		if got, ok := logLevel(tt.name); got != tt.want || ok != tt.wantOK {
+			t.Errorf("logLevel(%q) = %v, %v; want %v, %v", tt.name, got, ok, tt.want, tt.wantOK)
+		}
+	}
+}
