@@ -63,10 +63,6 @@ func (sc serveConfig) serve(ctx context.Context, addr string, handler http.Handl
 			log.Warn("listening beyond loopback: anyone who can reach this address can use the proxy", "addr", ln.Addr().String())
 		}
 	}
-	// The timeouts below move each connection's read deadline three times
-	// per request; the listener keeps those deadlines without a runtime
-	// timer each.
-	ln = newCoarseListener(ln, deadlineTick)
 	srv := sc.httpServer(handler, log)
 	if sc.beforeServe != nil {
 		sc.beforeServe()
