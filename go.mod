@@ -10,9 +10,9 @@ require (
 	github.com/aws/smithy-go v1.28.9
 	github.com/elazarl/goproxy v1.9.4
 	github.com/urfave/cli/v2 v2.27.7
+	go.yaml.in/yaml/v3 v3.0.6
 	gopkg.in/dnaeon/go-vcr.v2 v2.3.0
 	gopkg.in/dnaeon/go-vcr.v4 v4.0.7
-	gopkg.in/yaml.v3 v3.0.1
 )
 
 require (
@@ -32,4 +32,5 @@ require (
 	go.yaml.in/yaml/v4 v4.0.0-rc.6 // indirect
 	golang.org/x/net v0.50.0 // indirect
 	golang.org/x/text v0.34.0 // indirect
+	gopkg.in/yaml.v3 v3.0.1 // indirect
 )
