@@ -19,8 +19,8 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"go.yaml.in/yaml/v3"
 	"gopkg.in/dnaeon/go-vcr.v2/cassette"
-	"gopkg.in/yaml.v3"
 )
 
 // FormatVersion is the go-vcr v2 cassette format version metervcr writes.

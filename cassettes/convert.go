@@ -9,7 +9,7 @@ import (
 	"net/url"
 	"time"
 
-	"gopkg.in/yaml.v3"
+	"go.yaml.in/yaml/v3"
 )
 
 // FormatVersionV3 is the cassette format version of go-vcr v3 and v4

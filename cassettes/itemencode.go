@@ -261,7 +261,7 @@ func readsAsString(s string) bool {
 		hint = 'S'
 	case '0' <= c && c <= '9':
 		hint = 'D'
-	case strings.IndexByte("yYnNtTfFoO~", c) >= 0:
+	case strings.IndexByte("yYnNtTfFoO~<", c) >= 0: // '<' for the merge key "<<"
 		hint = 'M'
 	case c == '.':
 		hint = '.'

@@ -10,7 +10,7 @@ import (
 	"slices"
 	"unicode/utf8"
 
-	"gopkg.in/yaml.v3"
+	"go.yaml.in/yaml/v3"
 )
 
 // customerEntry is one entry of a customers file, spelled as the API
