@@ -7,7 +7,7 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/metervcr/metervcr/cassettes/metering"
+	"github.com/metervcr/metervcr/metering"
 )
 
 // Report answers an auditor's question "what exactly did we meter?": per

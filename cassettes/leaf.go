@@ -1,6 +1,6 @@
 package cassettes
 
-import "github.com/metervcr/metervcr/cassettes/metering"
+import "github.com/metervcr/metervcr/metering"
 
 // LeafPlace is what redaction knows of one place in the JSON bodies of an
 // operation: the rules that name it and the place's kind. It depends on the

@@ -12,7 +12,7 @@ import (
 	"strings"
 	"sync"
 
-	"github.com/metervcr/metervcr/cassettes/metering"
+	"github.com/metervcr/metervcr/metering"
 )
 
 // Redactor replaces secrets and buyer identifiers with stable placeholders

@@ -8,7 +8,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/metervcr/metervcr/cassettes/metering"
+	"github.com/metervcr/metervcr/metering"
 )
 
 func testRedactor(t testing.TB, key string) *Redactor {

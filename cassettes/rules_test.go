@@ -4,7 +4,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/metervcr/metervcr/cassettes/metering"
+	"github.com/metervcr/metervcr/metering"
 )
 
 func TestParseFieldRule(t *testing.T) {

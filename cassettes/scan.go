@@ -8,7 +8,7 @@ import (
 	"os"
 	"strings"
 
-	"github.com/metervcr/metervcr/cassettes/metering"
+	"github.com/metervcr/metervcr/metering"
 )
 
 // Finding is one problem in a cassette: a credential, token or buyer

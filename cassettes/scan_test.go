@@ -8,7 +8,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/metervcr/metervcr/cassettes/metering"
+	"github.com/metervcr/metervcr/metering"
 )
 
 // Values planted by hand. Each has the shape of the real thing; none is

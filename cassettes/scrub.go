@@ -6,7 +6,7 @@ import (
 	"os"
 	"strings"
 
-	"github.com/metervcr/metervcr/cassettes/metering"
+	"github.com/metervcr/metervcr/metering"
 )
 
 // ErrUnredacted reports an interaction that still holds a secret after

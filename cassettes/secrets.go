@@ -6,7 +6,7 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/metervcr/metervcr/cassettes/metering"
+	"github.com/metervcr/metervcr/metering"
 )
 
 // policy says what must never be stored in clear: the header names and

@@ -6,7 +6,7 @@ import (
 	"strings"
 
 	"github.com/metervcr/metervcr/cassettes"
-	"github.com/metervcr/metervcr/cassettes/metering"
+	"github.com/metervcr/metervcr/metering"
 )
 
 // Change is one difference between two recordings of a session, for

@@ -17,8 +17,8 @@ import (
 	"gopkg.in/dnaeon/go-vcr.v2/recorder"
 
 	"github.com/metervcr/metervcr/cassettes"
-	"github.com/metervcr/metervcr/cassettes/metering"
 	"github.com/metervcr/metervcr/matcher"
+	"github.com/metervcr/metervcr/metering"
 )
 
 // demoCassette is the embedded demo cassette, as go-vcr names cassettes:

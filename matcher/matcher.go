@@ -18,7 +18,7 @@ import (
 	"unsafe"
 
 	"github.com/metervcr/metervcr/cassettes"
-	"github.com/metervcr/metervcr/cassettes/metering"
+	"github.com/metervcr/metervcr/metering"
 )
 
 // Config says what matching ignores. The zero value ignores nothing beyond

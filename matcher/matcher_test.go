@@ -8,7 +8,7 @@ import (
 	"testing"
 
 	"github.com/metervcr/metervcr/cassettes"
-	"github.com/metervcr/metervcr/cassettes/metering"
+	"github.com/metervcr/metervcr/metering"
 )
 
 func newMatcher(t testing.TB, cfg Config) *Matcher {

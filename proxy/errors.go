@@ -6,7 +6,7 @@ import (
 	"net/http"
 	"strings"
 
-	"github.com/metervcr/metervcr/cassettes/metering"
+	"github.com/metervcr/metervcr/metering"
 )
 
 // statusError is an error answered to the client as an AWS JSON 1.1 error,

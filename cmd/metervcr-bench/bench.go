@@ -12,7 +12,7 @@ import (
 	"time"
 
 	"github.com/metervcr/metervcr/cassettes"
-	"github.com/metervcr/metervcr/cassettes/metering"
+	"github.com/metervcr/metervcr/metering"
 )
 
 // bench runs the measurements of one invocation.

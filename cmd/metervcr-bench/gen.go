@@ -12,7 +12,7 @@ import (
 	"time"
 
 	"github.com/metervcr/metervcr/cassettes"
-	"github.com/metervcr/metervcr/cassettes/metering"
+	"github.com/metervcr/metervcr/metering"
 )
 
 // benchKey keys the placeholders of generated cassettes; replay is given

@@ -32,7 +32,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/metervcr/metervcr/cassettes/metering"
+	"github.com/metervcr/metervcr/metering"
 )
 
 // Credential is a key pair the fake accepts. SessionToken, when set, must be

@@ -6,7 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/metervcr/metervcr/cassettes/metering"
+	"github.com/metervcr/metervcr/metering"
 )
 
 // FuzzOperations feeds arbitrary bodies to every operation past the

@@ -3,7 +3,7 @@ package fakeaws
 import (
 	"fmt"
 
-	"github.com/metervcr/metervcr/cassettes/metering"
+	"github.com/metervcr/metervcr/metering"
 )
 
 // Reserved values reach the service's error cases whatever a Service

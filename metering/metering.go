@@ -1,11 +1,6 @@
-// Package metering holds what metervcr knows about the AWS Marketplace
-// Metering API on the wire: its four operations and their X-Amz-Target
-// values, the host names it is served from, the SigV4 signing name, the
-// JSON 1.1 error shape, and the default lists of headers and body fields
-// that matching ignores and that redaction protects.
-//
-// It is a leaf: it imports nothing of metervcr's, so every other package may
-// use it. Other packages hold mechanisms and take these facts as defaults.
+// Package metering holds the facts about the AWS Marketplace Metering API
+// on the wire that the rest of metervcr builds on; it imports nothing of
+// metervcr's.
 package metering
 
 import (
