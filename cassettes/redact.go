@@ -56,10 +56,10 @@ func NewRedactor(key []byte, headers []string, rules []metering.BodyRule) (*Reda
 		return nil, fmt.Errorf("redaction key must be at least 16 bytes, got %d", len(key))
 	}
 	if headers == nil {
-		headers = metering.RedactedHeaders
+		headers = metering.RedactedHeaders()
 	}
 	if rules == nil {
-		rules = metering.RedactedBodyFields
+		rules = metering.RedactedBodyFields()
 	}
 	r := &Redactor{key: key}
 	for _, h := range headers {

@@ -103,7 +103,7 @@ func (rs Rules) Merge(other Rules) Rules {
 // rs. It fails on a key shorter than 16 bytes and on a rule that names
 // nothing it can apply to.
 func (rs Rules) Redactor(key []byte) (*Redactor, error) {
-	headers := append([]string(nil), metering.RedactedHeaders...)
+	headers := append([]string(nil), metering.RedactedHeaders()...)
 	for _, h := range rs.Headers {
 		if strings.TrimSpace(h) == "" || strings.ContainsAny(h, " :") {
 			return nil, fmt.Errorf("header %q is not a header name", h)
@@ -148,7 +148,7 @@ func (rs Rules) Scanner() (*Scanner, error) {
 // which kinds of buyer identifiers are kept.
 func (rs Rules) bodyRules() (rules []metering.BodyRule, keepAccounts, keepARNs bool, err error) {
 	kept := make([]bool, len(rs.Keep))
-	for _, rule := range metering.RedactedBodyFields {
+	for _, rule := range metering.RedactedBodyFields() {
 		keep := false
 		for i, k := range rs.Keep {
 			if k == rule.Path || k == lastSegment(rule.Path) {
@@ -169,7 +169,7 @@ func (rs Rules) bodyRules() (rules []metering.BodyRule, keepAccounts, keepARNs b
 	for i, k := range rs.Keep {
 		if !kept[i] {
 			return nil, false, false, fmt.Errorf("keep %q names no field redacted by default; fields that can be kept: %s",
-				k, strings.Join(append(append([]string(nil), metering.AccountIDFields...), metering.ARNFields...), ", "))
+				k, strings.Join(append(metering.AccountIDFields(), metering.ARNFields()...), ", "))
 		}
 	}
 	return rules, keepAccounts, keepARNs, nil

@@ -130,7 +130,7 @@ func structure(i int, in *Interaction) []Finding {
 		what := "missing: not a Marketplace Metering call"
 		if target != "" {
 			what = fmt.Sprintf("%q is not a Marketplace Metering operation (want %s followed by one of %s)",
-				target, metering.TargetPrefix, strings.Join(metering.Operations, ", "))
+				target, metering.TargetPrefix, strings.Join(metering.Operations(), ", "))
 		}
 		out = append(out, Finding{Interaction: i, Where: "request header " + metering.HeaderTarget, What: what})
 	}

@@ -264,7 +264,7 @@ func (p *policy) headerPlace(side, name string, near bool) place {
 // defaults hold signatures and session tokens; headers a user names are
 // secrets, whose entropy is unknown.
 func headerKind(name string) string {
-	if contains(metering.RedactedHeaders, name) {
+	if metering.IsRedactedHeader(name) {
 		return metering.KindToken
 	}
 	return metering.KindSecret
@@ -285,7 +285,7 @@ func headerWhere(side string) string {
 // paramPlace returns the place of a query or form parameter.
 func paramPlace(where, name string, near bool) place {
 	pl := place{where: where, label: name, name: name, near: near}
-	if contains(metering.PresignParams, http.CanonicalHeaderKey(name)) || contains(metering.SecretFields, name) {
+	if metering.IsPresignParam(http.CanonicalHeaderKey(name)) || metering.IsSecretField(name) {
 		pl.kind = metering.KindToken
 	}
 	return pl
@@ -305,11 +305,11 @@ func (p *policy) fieldPlace(op string, path []string, where string, near bool) p
 	case pl.kind != "":
 	case p.names[name] != "":
 		pl.kind = p.names[name]
-	case contains(metering.SecretFields, name):
+	case metering.IsSecretField(name):
 		pl.kind = metering.KindToken
-	case contains(metering.AccountIDFields, name) && !p.keepAccounts:
+	case metering.IsAccountIDField(name) && !p.keepAccounts:
 		pl.kind = metering.KindAccountID
-	case contains(metering.ARNFields, name) && !p.keepARNs:
+	case metering.IsARNField(name) && !p.keepARNs:
 		pl.kind = metering.KindARN
 	}
 	return pl
@@ -326,15 +326,6 @@ func (p FieldPath) matches(segs []string) bool {
 		}
 	}
 	return true
-}
-
-func contains(list []string, s string) bool {
-	for _, v := range list {
-		if v == s {
-			return true
-		}
-	}
-	return false
 }
 
 // apply returns v with every hit replaced by its placeholder.

@@ -189,7 +189,7 @@ func responseFields(op, body string) (map[string]string, error) {
 	if err != nil {
 		return nil, err
 	}
-	for _, s := range metering.VolatileResponseFields {
+	for _, s := range metering.VolatileResponseFields() {
 		p := cassettes.MustFieldPath(s)
 		if p.Applies(op) {
 			p.Visit(doc, func(obj map[string]any, field string) { delete(obj, field) })

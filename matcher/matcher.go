@@ -41,7 +41,7 @@ type Config struct {
 // Default returns the default configuration: metering's ignored body fields
 // (usage timestamps, ClientToken, Nonce) and r.
 func Default(r *cassettes.Redactor) Config {
-	return Config{IgnoreBody: metering.IgnoredBodyFields, Redactor: r}
+	return Config{IgnoreBody: metering.IgnoredBodyFields(), Redactor: r}
 }
 
 // Matcher normalises requests. It is safe for concurrent use.
@@ -87,7 +87,7 @@ func compile(cfg Config) (*Matcher, error) {
 		m.ignore = append(m.ignore, p)
 	}
 	if cfg.TimestampsToHour {
-		for _, s := range metering.TimestampFields {
+		for _, s := range metering.TimestampFields() {
 			m.timestamps = append(m.timestamps, cassettes.MustFieldPath(s))
 		}
 	}
@@ -95,7 +95,7 @@ func compile(cfg Config) (*Matcher, error) {
 }
 
 func isTimestampField(s string) bool {
-	for _, t := range metering.TimestampFields {
+	for _, t := range metering.TimestampFields() {
 		if s == t {
 			return true
 		}

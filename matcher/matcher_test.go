@@ -106,7 +106,7 @@ func TestNormalizeEquivalence(t *testing.T) {
 
 func TestTimestampsToHour(t *testing.T) {
 	t.Parallel()
-	m := newMatcher(t, Config{IgnoreBody: metering.IgnoredBodyFields, TimestampsToHour: true})
+	m := newMatcher(t, Config{IgnoreBody: metering.IgnoredBodyFields(), TimestampsToHour: true})
 	key := func(ts string) string {
 		n, err := m.Normalize(req("MeterUsage", `{"ProductCode":"p","Timestamp":`+ts+`}`))
 		if err != nil {

@@ -6,6 +6,7 @@ package metering
 import (
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 )
@@ -18,8 +19,11 @@ const (
 	RegisterUsage   = "RegisterUsage"
 )
 
-// Operations lists the four operations in the order of the API documentation.
-var Operations = []string{MeterUsage, BatchMeterUsage, ResolveCustomer, RegisterUsage}
+// operations holds the facts Operations returns.
+var operations = [...]string{MeterUsage, BatchMeterUsage, ResolveCustomer, RegisterUsage}
+
+// Operations returns, in a fresh slice, the four operations in the order of the API documentation.
+func Operations() []string { return slices.Clone(operations[:]) }
 
 const (
 	// TargetPrefix starts every X-Amz-Target value of the service.
@@ -67,7 +71,7 @@ func OperationFromTarget(target string) (string, bool) {
 	if !ok {
 		return "", false
 	}
-	for _, known := range Operations {
+	for _, known := range operations {
 		if op == known {
 			return op, true
 		}

@@ -89,7 +89,7 @@ func TestParseAuthorization(t *testing.T) {
 
 func TestOperationFromTarget(t *testing.T) {
 	t.Parallel()
-	for _, op := range Operations {
+	for _, op := range Operations() {
 		if got, ok := OperationFromTarget(Target(op)); !ok || got != op {
 			t.Errorf("OperationFromTarget(%q) = %q, %v", Target(op), got, ok)
 		}
