@@ -18,6 +18,7 @@ import (
 	"unsafe"
 
 	"github.com/metervcr/metervcr/cassettes"
+	"github.com/metervcr/metervcr/cassettes/redact"
 	"github.com/metervcr/metervcr/metering"
 )
 
@@ -35,12 +36,12 @@ type Config struct {
 	// the recording that holds its placeholder. Nil means a Redactor
 	// without a key: real tokens match their keyless placeholders, and
 	// buyer account ids only as the pseudonyms recorded.
-	Redactor *cassettes.Redactor
+	Redactor *redact.Redactor
 }
 
 // Default returns the default configuration: metering's ignored body fields
 // (usage timestamps, ClientToken, Nonce) and r.
-func Default(r *cassettes.Redactor) Config {
+func Default(r *redact.Redactor) Config {
 	return Config{IgnoreBody: metering.IgnoredBodyFields(), Redactor: r}
 }
 
@@ -48,7 +49,7 @@ func Default(r *cassettes.Redactor) Config {
 type Matcher struct {
 	ignore     []cassettes.FieldPath
 	timestamps []cassettes.FieldPath
-	redactor   *cassettes.Redactor
+	redactor   *redact.Redactor
 	paths      pathCache
 	// legacy, when the Redactor has a key, normalises as metervcr did
 	// when tokens had keyed placeholders: a request that matches nothing
@@ -71,7 +72,7 @@ func New(cfg Config) (*Matcher, error) {
 func compile(cfg Config) (*Matcher, error) {
 	if cfg.Redactor == nil {
 		var err error
-		if cfg.Redactor, err = cassettes.NewRedactor(nil, nil, nil); err != nil {
+		if cfg.Redactor, err = redact.New(nil, nil, nil); err != nil {
 			return nil, err
 		}
 	}

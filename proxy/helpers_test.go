@@ -18,6 +18,7 @@ import (
 	"github.com/aws/smithy-go"
 
 	"github.com/metervcr/metervcr/cassettes"
+	"github.com/metervcr/metervcr/cassettes/redact"
 	"github.com/metervcr/metervcr/proxy"
 	"github.com/metervcr/metervcr/proxy/fakeaws"
 )
@@ -42,9 +43,9 @@ func startFake(t *testing.T) (*fakeaws.Service, *httptest.Server) {
 	return fake, srv
 }
 
-func testRedactor(t *testing.T, key []byte) *cassettes.Redactor {
+func testRedactor(t *testing.T, key []byte) *redact.Redactor {
 	t.Helper()
-	r, err := cassettes.NewRedactor(key, nil, nil)
+	r, err := redact.New(key, nil, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -15,12 +15,12 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/marketplacemetering/types"
 	"github.com/aws/smithy-go"
 
-	"github.com/metervcr/metervcr/cassettes"
+	"github.com/metervcr/metervcr/cassettes/redact"
 	"github.com/metervcr/metervcr/proxy/fakeaws"
 )
 
 // keyedTokensCassette is the demo cassette as metervcr recorded it when
-// placeholders of tokens were keyed (with cassettes.DemoKey).
+// placeholders of tokens were keyed (with redact.DemoKey).
 const keyedTokensCassette = "../cassettes/testdata/keyed-tokens.yaml"
 
 // TestReplayWithoutKey replays, with no redaction key, a session recorded
@@ -97,7 +97,7 @@ func TestKeyedTokensOfEarlierCassettes(t *testing.T) {
 		return client(url, replayCreds).ResolveCustomer(ctx, &mm.ResolveCustomerInput{RegistrationToken: aws.String(token)})
 	}
 
-	p, keyed := startReplayer(t, keyedTokensCassette, cassettes.DemoKey)
+	p, keyed := startReplayer(t, keyedTokensCassette, redact.DemoKey)
 	if out, err := resolve(keyed.URL); err != nil || aws.ToString(out.CustomerIdentifier) != "cust-EXAMPLE123" {
 		t.Fatalf("keyed replay of a keyed token = %v, %v; want cust-EXAMPLE123", out, err)
 	}
@@ -121,7 +121,7 @@ func TestKeyedTokensOfEarlierCassettes(t *testing.T) {
 	if err := os.WriteFile(path, data, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	red := testRedactor(t, cassettes.DemoKey)
+	red := testRedactor(t, redact.DemoKey)
 	if err := red.Unkey([]string{token}); err != nil {
 		t.Fatal(err)
 	}

@@ -21,6 +21,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/marketplacemetering/types"
 
 	"github.com/metervcr/metervcr/cassettes"
+	"github.com/metervcr/metervcr/cassettes/redact"
 	"github.com/metervcr/metervcr/metering"
 	"github.com/metervcr/metervcr/proxy"
 	"github.com/metervcr/metervcr/proxy/fakeaws"
@@ -66,7 +67,7 @@ func echoingUpstream(t *testing.T) *httptest.Server {
 
 // recordWith starts a recording proxy signing with creds and redacting
 // with r, logging to log.
-func recordWith(t *testing.T, path string, upstream *httptest.Server, creds fakeaws.Credential, r *cassettes.Redactor, log io.Writer) (*proxy.Server, *httptest.Server) {
+func recordWith(t *testing.T, path string, upstream *httptest.Server, creds fakeaws.Credential, r *redact.Redactor, log io.Writer) (*proxy.Server, *httptest.Server) {
 	t.Helper()
 	u, _ := url.Parse(upstream.URL)
 	p, err := proxy.New(proxy.Config{
@@ -176,7 +177,7 @@ func TestRecordingNeverWritesSecrets(t *testing.T) {
 			t.Errorf("cassette holds %q in clear", secret)
 		}
 	}
-	found, n, err := cassettes.NewScanner().File(path)
+	found, n, err := redact.NewScanner().File(path)
 	if err != nil || len(found) != 0 || n != 5 {
 		t.Errorf("verify of the recording: %d interactions, findings %v, error %v; want 5 interactions and no findings", n, found, err)
 	}
@@ -266,7 +267,7 @@ func TestRedactFileThenReplay(t *testing.T) {
 	ctx := context.Background()
 	path := cassettePath(t)
 	_, upstream := startFake(t)
-	keeping, err := cassettes.Rules{Keep: []string{"CustomerAWSAccountId", "LicenseArn"}}.Redactor(testKey)
+	keeping, err := redact.Rules{Keep: []string{"CustomerAWSAccountId", "LicenseArn"}}.Redactor(testKey)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -275,7 +276,7 @@ func TestRedactFileThenReplay(t *testing.T) {
 	if _, err := session(ctx, client(rec.URL, clientCreds), token, time.Now()); err != nil {
 		t.Fatal(err)
 	}
-	if found, _, _ := cassettes.NewScanner().File(path); len(found) == 0 {
+	if found, _, _ := redact.NewScanner().File(path); len(found) == 0 {
 		t.Fatal("the cassette recorded keeping account ids verifies clean, want findings")
 	}
 	r := testRedactor(t, testKey)
@@ -290,7 +291,7 @@ func TestRedactFileThenReplay(t *testing.T) {
 	if second, _ := os.ReadFile(path); !bytes.Equal(first, second) {
 		t.Fatal("second redact rewrote the file")
 	}
-	if found, _, err := cassettes.NewScanner().File(path); err != nil || len(found) != 0 {
+	if found, _, err := redact.NewScanner().File(path); err != nil || len(found) != 0 {
 		t.Fatalf("after redact: %v, %v; want clean", found, err)
 	}
 	upstream.Close()
@@ -309,7 +310,7 @@ func TestRecordedSessionsVerifyClean(t *testing.T) {
 		_, upstream := startFake(t)
 		_, rec := recordWith(t, path, upstream, creds, testRedactor(t, testKey), io.Discard)
 		script(context.Background(), client(rec.URL, replayCreds), time.Now())
-		found, n, err := cassettes.NewScanner().File(path)
+		found, n, err := redact.NewScanner().File(path)
 		if err != nil || n == 0 || len(found) != 0 {
 			t.Errorf("recorded with %s: %d interactions, findings %v, error %v; want none", creds.AccessKeyID, n, found, err)
 		}

@@ -25,6 +25,7 @@ import (
 	mm "github.com/aws/aws-sdk-go-v2/service/marketplacemetering"
 
 	"github.com/metervcr/metervcr/cassettes"
+	"github.com/metervcr/metervcr/cassettes/redact"
 	"github.com/metervcr/metervcr/proxy/fakeaws"
 )
 
@@ -192,7 +193,7 @@ func TestNoSecretInLogs(t *testing.T) {
 	if !strings.Contains(log, "ResolveCustomer") {
 		t.Fatalf("log lacks the request lines:\n%s", log)
 	}
-	if findings := cassettes.NewScanner().Text(log); len(findings) > 0 {
+	if findings := redact.NewScanner().Text(log); len(findings) > 0 {
 		t.Fatalf("the log holds secrets: %v\n%s", findings, log)
 	}
 	for _, s := range []string{creds.AccessKeyID, creds.SessionToken, fakeaws.DefaultCustomers[0].Token, fakeaws.DefaultCredentials[0].AccessKeyID} {

@@ -1,4 +1,4 @@
-package cassettes
+package redact
 
 import (
 	"bytes"
@@ -11,6 +11,7 @@ import (
 
 	"gopkg.in/yaml.v3"
 
+	"github.com/metervcr/metervcr/cassettes"
 	"github.com/metervcr/metervcr/metering"
 )
 
@@ -81,7 +82,7 @@ func (r *FieldRule) check() error {
 		return fmt.Errorf("empty field rule: want Operation.path, *.path or a field name")
 	}
 	if strings.Contains(r.Path, ".") {
-		if _, err := ParseFieldPath(r.Path); err != nil {
+		if _, err := cassettes.ParseFieldPath(r.Path); err != nil {
 			return err
 		}
 	} else if strings.Contains(r.Path, "[") {
@@ -125,7 +126,7 @@ func (rs Rules) Redactor(key []byte) (*Redactor, error) {
 			names[f.Path] = f.Kind
 		}
 	}
-	r, err := NewRedactor(key, headers, body)
+	r, err := New(key, headers, body)
 	if err != nil {
 		return nil, err
 	}

@@ -1,4 +1,4 @@
-package cassettes
+package redact
 
 import (
 	"fmt"
@@ -297,7 +297,7 @@ func (p *policy) fieldPlace(op string, path []string, where string, near bool) p
 	name := strings.TrimSuffix(path[len(path)-1], "[]")
 	pl := place{where: where, name: name, near: near}
 	for _, r := range p.rules {
-		if r.path.Applies(op) && r.path.matches(path) {
+		if r.path.Matches(op, path) {
 			pl.kind = r.kind
 		}
 	}
@@ -313,19 +313,6 @@ func (p *policy) fieldPlace(op string, path []string, where string, near bool) p
 		pl.kind = metering.KindARN
 	}
 	return pl
-}
-
-// matches reports whether the path names the field at segs.
-func (p FieldPath) matches(segs []string) bool {
-	if len(segs) != len(p.segs) {
-		return false
-	}
-	for i := range segs {
-		if segs[i] != p.segs[i] {
-			return false
-		}
-	}
-	return true
 }
 
 // apply returns v with every hit replaced by its placeholder.

@@ -1,4 +1,6 @@
-package cassettes
+// Package audit reports what a set of cassettes metered, as a table, JSON
+// or CSV.
+package audit
 
 import (
 	"encoding/json"
@@ -7,6 +9,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/metervcr/metervcr/cassettes"
 	"github.com/metervcr/metervcr/metering"
 )
 
@@ -86,7 +89,7 @@ const ResultSuccess = "Success"
 const ResultUnprocessed = "Unprocessed"
 
 // Inspect reports what the cassettes metered.
-func Inspect(cs ...*Cassette) *Report {
+func Inspect(cs ...*cassettes.Cassette) *Report {
 	rep := &Report{Cassettes: []CassetteReport{}, Totals: []Total{}, Hours: []HourTotal{}}
 	totals := make(map[Total]int64)
 	hours := make(map[HourTotal]int64)
@@ -128,7 +131,7 @@ func Inspect(cs ...*Cassette) *Report {
 // licenseProducts maps the license ARNs that ResolveCustomer answered to
 // their product: BatchMeterUsage records of newer integrations name a
 // license and no product.
-func licenseProducts(cs []*Cassette) map[string]string {
+func licenseProducts(cs []*cassettes.Cassette) map[string]string {
 	m := make(map[string]string)
 	for _, c := range cs {
 		for _, in := range c.Interactions {
@@ -146,7 +149,7 @@ func licenseProducts(cs []*Cassette) map[string]string {
 	return m
 }
 
-func inspectInteraction(i int, in *Interaction, licenses map[string]string) InteractionReport {
+func inspectInteraction(i int, in *cassettes.Interaction, licenses map[string]string) InteractionReport {
 	ir := InteractionReport{Index: i, Status: in.Response.Code, Records: []UsageRecord{}}
 	target := in.Request.Headers.Get(metering.HeaderTarget)
 	op, ok := metering.OperationFromTarget(target)
@@ -185,7 +188,7 @@ func decode(body string, v any) {
 // errorCode returns the error code of a response: X-Amzn-ErrorType first,
 // then the body's __type, as the SDKs read them, else the status itself;
 // "" for a success.
-func errorCode(r Response) string {
+func errorCode(r cassettes.Response) string {
 	if r.Code < 300 {
 		return "" // SDKs read an error only from a status that is not 2xx
 	}
@@ -200,7 +203,7 @@ func errorCode(r Response) string {
 	return strconv.Itoa(r.Code)
 }
 
-func meterUsageRecord(in *Interaction, errCode string) UsageRecord {
+func meterUsageRecord(in *cassettes.Interaction, errCode string) UsageRecord {
 	var req metering.MeterUsageInput
 	decode(in.Request.Body, &req)
 	r := UsageRecord{
@@ -221,7 +224,7 @@ func meterUsageRecord(in *Interaction, errCode string) UsageRecord {
 // batchRecords pairs the request's usage records with the response's
 // results and unprocessed records, each of which echoes the record it
 // answers; the API does not promise the same order.
-func batchRecords(in *Interaction, errCode string, licenses map[string]string) []UsageRecord {
+func batchRecords(in *cassettes.Interaction, errCode string, licenses map[string]string) []UsageRecord {
 	var req metering.BatchMeterUsageInput
 	var resp metering.BatchMeterUsageOutput
 	decode(in.Request.Body, &req)

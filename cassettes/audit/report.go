@@ -1,4 +1,4 @@
-package cassettes
+package audit
 
 import (
 	"bufio"

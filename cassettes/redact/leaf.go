@@ -1,4 +1,4 @@
-package cassettes
+package redact
 
 import "github.com/metervcr/metervcr/metering"
 
@@ -17,7 +17,7 @@ type LeafPlace struct {
 func (r *Redactor) Place(op string, path []string) LeafPlace {
 	var lp LeafPlace
 	for _, rule := range r.rules {
-		if rule.path.Applies(op) && rule.path.matches(path) {
+		if rule.path.Matches(op, path) {
 			lp.rules = append(lp.rules, rule.kind)
 		}
 	}
