@@ -166,6 +166,21 @@ func ErrorCode(s string) string {
 	return s
 }
 
+// ResponseErrorCode returns the error code of a response as the SDKs read
+// it: none for a 2xx status, else the X-Amzn-Errortype header, else the
+// body's __type; "" when the response names no code.
+func ResponseErrorCode(status int, header map[string][]string, body string) string {
+	if status < 300 {
+		return ""
+	}
+	if v := HeaderValue(header, HeaderErrorType); v != "" {
+		return ErrorCode(v)
+	}
+	var b ErrorBody
+	json.Unmarshal([]byte(body), &b) // a body of another shape names no code
+	return ErrorCode(b.Type)
+}
+
 // IsServiceError reports whether code is one of the service's modeled
 // errors (as opposed to a front-end or metervcr code).
 func IsServiceError(code string) bool {

@@ -3,6 +3,7 @@
 package audit
 
 import (
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"sort"
@@ -136,7 +137,7 @@ func licenseProducts(cs []*cassettes.Cassette) map[string]string {
 	for _, c := range cs {
 		for _, in := range c.Interactions {
 			op, _ := metering.OperationFromTarget(in.Request.Headers.Get(metering.HeaderTarget))
-			if op != metering.ResolveCustomer || errorCode(in.Response) != "" {
+			if op != metering.ResolveCustomer || in.Response.Code >= 300 {
 				continue
 			}
 			var out metering.ResolveCustomerOutput
@@ -157,7 +158,9 @@ func inspectInteraction(i int, in *cassettes.Interaction, licenses map[string]st
 	if !ok {
 		ir.Operation = target
 	}
-	ir.Error = errorCode(in.Response)
+	if in.Response.Code >= 300 { // an error that names no code is shown as its status
+		ir.Error = cmp.Or(metering.ResponseErrorCode(in.Response.Code, in.Response.Headers, in.Response.Body), strconv.Itoa(in.Response.Code))
+	}
 	switch op {
 	case metering.MeterUsage:
 		ir.Records = append(ir.Records, meterUsageRecord(in, ir.Error))
@@ -168,12 +171,12 @@ func inspectInteraction(i int, in *cassettes.Interaction, licenses map[string]st
 			var out metering.ResolveCustomerOutput
 			decode(in.Response.Body, &out)
 			ir.detail = fmt.Sprintf("customer %s, account %s, product %s",
-				or(out.CustomerIdentifier, "-"), or(out.CustomerAWSAccountID, "-"), or(out.ProductCode, "-"))
+				cmp.Or(out.CustomerIdentifier, "-"), cmp.Or(out.CustomerAWSAccountID, "-"), cmp.Or(out.ProductCode, "-"))
 		}
 	case metering.RegisterUsage:
 		var req metering.RegisterUsageInput
 		decode(in.Request.Body, &req)
-		ir.detail = fmt.Sprintf("product %s, public key version %s", or(req.ProductCode, "-"), or(string(req.PublicKeyVersion), "-"))
+		ir.detail = fmt.Sprintf("product %s, public key version %s", cmp.Or(req.ProductCode, "-"), cmp.Or(string(req.PublicKeyVersion), "-"))
 	}
 	return ir
 }
@@ -185,24 +188,6 @@ func decode(body string, v any) {
 	json.Unmarshal([]byte(body), v) // see above: partial results are the point
 }
 
-// errorCode returns the error code of a response: X-Amzn-ErrorType first,
-// then the body's __type, as the SDKs read them, else the status itself;
-// "" for a success.
-func errorCode(r cassettes.Response) string {
-	if r.Code < 300 {
-		return "" // SDKs read an error only from a status that is not 2xx
-	}
-	if v := r.Headers.Get(metering.HeaderErrorType); v != "" {
-		return metering.ErrorCode(v)
-	}
-	var body metering.ErrorBody
-	decode(r.Body, &body)
-	if body.Type != "" {
-		return metering.ErrorCode(body.Type)
-	}
-	return strconv.Itoa(r.Code)
-}
-
 func meterUsageRecord(in *cassettes.Interaction, errCode string) UsageRecord {
 	var req metering.MeterUsageInput
 	decode(in.Request.Body, &req)
@@ -210,7 +195,7 @@ func meterUsageRecord(in *cassettes.Interaction, errCode string) UsageRecord {
 		ProductCode: req.ProductCode,
 		Dimension:   req.UsageDimension,
 		Quantity:    metering.Quantity(req.UsageQuantity),
-		Result:      or(errCode, ResultSuccess),
+		Result:      cmp.Or(errCode, ResultSuccess),
 	}
 	r.Timestamp, r.hour = timestamp(req.Timestamp)
 	if errCode == "" {
@@ -239,7 +224,7 @@ func batchRecords(in *cassettes.Interaction, errCode string, licenses map[string
 			r.Result = errCode
 		default:
 			if k := pair(sent, len(resp.Results), usedResult, func(k int) *metering.UsageRecord { return resp.Results[k].UsageRecord }); k >= 0 {
-				r.Result, r.MeteringRecordID = or(resp.Results[k].Status, "NoStatus"), resp.Results[k].MeteringRecordID
+				r.Result, r.MeteringRecordID = cmp.Or(resp.Results[k].Status, "NoStatus"), resp.Results[k].MeteringRecordID
 			} else if k := pair(sent, len(resp.UnprocessedRecords), usedUnprocessed, func(k int) *metering.UsageRecord { return &resp.UnprocessedRecords[k] }); k >= 0 {
 				r.Result = ResultUnprocessed
 			} else {
@@ -257,7 +242,7 @@ func batchRecords(in *cassettes.Interaction, errCode string, licenses map[string
 				echoed = *res.UsageRecord
 			}
 			r := usageRecord(req.ProductCode, echoed, licenses)
-			r.Result, r.MeteringRecordID = or(res.Status, "NoStatus"), res.MeteringRecordID
+			r.Result, r.MeteringRecordID = cmp.Or(res.Status, "NoStatus"), res.MeteringRecordID
 			out = append(out, r)
 		}
 	}
@@ -266,7 +251,7 @@ func batchRecords(in *cassettes.Interaction, errCode string, licenses map[string
 
 func usageRecord(product string, rec metering.UsageRecord, licenses map[string]string) UsageRecord {
 	r := UsageRecord{
-		ProductCode:        or(product, licenses[rec.LicenseArn]),
+		ProductCode:        cmp.Or(product, licenses[rec.LicenseArn]),
 		CustomerIdentifier: rec.Customer(),
 		Dimension:          rec.Dimension,
 		Quantity:           metering.Quantity(rec.Quantity),
@@ -297,13 +282,6 @@ func pair(sent metering.UsageRecord, n int, used []bool, echoed func(int) *meter
 		used[blank] = true
 	}
 	return blank
-}
-
-func or(s, alt string) string {
-	if s == "" {
-		return alt
-	}
-	return s
 }
 
 // timestamp formats an epoch-seconds timestamp as RFC 3339 in UTC with
