@@ -215,7 +215,7 @@ func TestConvertRejectsWhatItCannotRead(t *testing.T) {
 // sdkClient returns the SDK client sending through hc, to endpoint when it
 // is not empty.
 func sdkClient(endpoint string, hc *http.Client) *mm.Client {
-	creds := fakeaws.DefaultCredentials[0]
+	creds := fakeaws.DefaultCredentials()[0]
 	return mm.NewFromConfig(aws.Config{Region: "us-east-1",
 		Credentials: aws.CredentialsProviderFunc(func(context.Context) (aws.Credentials, error) {
 			return aws.Credentials{AccessKeyID: creds.AccessKeyID, SecretAccessKey: creds.SecretAccessKey}, nil

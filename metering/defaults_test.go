@@ -31,7 +31,7 @@ func TestFactListsAreFreshCopies(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			want := tc.list()
+			want := slices.Clone(tc.list())
 			if len(want) == 0 {
 				t.Fatalf("%s() is empty, want the service's list", tc.name)
 			}
@@ -46,7 +46,7 @@ func TestFactListsAreFreshCopies(t *testing.T) {
 
 func TestRedactedBodyFieldsIsAFreshCopy(t *testing.T) {
 	t.Parallel()
-	want := RedactedBodyFields()
+	want := slices.Clone(RedactedBodyFields())
 	RedactedBodyFields()[0].Kind = "changed-by-a-caller"
 	if got := RedactedBodyFields(); !slices.Equal(got, want) {
 		t.Errorf("RedactedBodyFields() after a caller changed its copy = %v, want %v", got, want)

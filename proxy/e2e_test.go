@@ -120,7 +120,7 @@ func TestCassetteHoldsNoSecrets(t *testing.T) {
 	secrets := []string{
 		proxyCreds.AccessKeyID, proxyCreds.SecretAccessKey,
 		replayCreds.AccessKeyID, replayCreds.SecretAccessKey, replayCreds.SessionToken,
-		"AWS4-HMAC-SHA256", fakeaws.DefaultCustomers[0].Token, fakeaws.DefaultCustomers[0].CustomerAWSAccountID,
+		"AWS4-HMAC-SHA256", fakeaws.DefaultCustomers()[0].Token, fakeaws.DefaultCustomers()[0].CustomerAWSAccountID,
 	}
 	for _, s := range secrets {
 		if s != "" && bytes.Contains(data, []byte(s)) {

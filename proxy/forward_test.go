@@ -85,7 +85,7 @@ func TestForwardRecordThenReplay(t *testing.T) {
 	_, rec := startForward(t, proxy.Record, path, ca, upstream, nil)
 	// The fake knows this key: the client's own signature must reach it
 	// intact.
-	creds := fakeaws.DefaultCredentials[1]
+	creds := fakeaws.DefaultCredentials()[1]
 	recordedAt := time.Now()
 	recorded := script(ctx, proxiedClient(rec.URL, ca, creds), recordedAt)
 	for _, r := range recorded {
@@ -133,7 +133,7 @@ func TestOneCassetteBothModes(t *testing.T) {
 	forwardPath := cassettePath(t)
 	_, up2 := startFake(t)
 	_, frec := startForward(t, proxy.Record, forwardPath, ca, up2, nil)
-	fromForward := script(ctx, proxiedClient(frec.URL, ca, fakeaws.DefaultCredentials[0]), time.Now())
+	fromForward := script(ctx, proxiedClient(frec.URL, ca, fakeaws.DefaultCredentials()[0]), time.Now())
 	_, erep := startReplayer(t, forwardPath, testKey)
 	if got := script(ctx, client(erep.URL, replayCreds), time.Now()); !sameCodes(got, fromForward) {
 		t.Errorf("forward-recorded cassette in endpoint replay:\n got %+v\nwant %+v", got, fromForward)

@@ -27,7 +27,7 @@ import (
 // sign with others the fake has never heard of, so any request that reaches
 // the fake with a client's key proves the proxy failed to re-sign.
 var (
-	proxyCreds  = fakeaws.DefaultCredentials[0]
+	proxyCreds  = fakeaws.DefaultCredentials()[0]
 	clientCreds = fakeaws.Credential{AccessKeyID: "AKIAI44QH8DHBEXAMPLE", SecretAccessKey: "je7MtGbClwBF/2Zp9Utk/h3yCo8nvbEXAMPLEKEY"}
 	replayCreds = fakeaws.Credential{AccessKeyID: "ASIAJEXAMPLEXEG2JICEA", SecretAccessKey: "9drTJvcXLB89EXAMPLELB8923FB892xMFI",
 		SessionToken: "FwoGZXIvYXdzEXAMPLESESSIONTOKENfromreplayclient"}
@@ -114,7 +114,7 @@ type result struct {
 // errors, for all four operations. Usage timestamps are taken at now.
 func script(ctx context.Context, c *mm.Client, now time.Time) []result {
 	ts := aws.Time(now)
-	customer := fakeaws.DefaultCustomers[0]
+	customer := fakeaws.DefaultCustomers()[0]
 	calls := []struct {
 		name string
 		do   func() (any, error)

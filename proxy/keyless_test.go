@@ -35,7 +35,7 @@ func TestReplayWithoutKey(t *testing.T) {
 	path := cassettePath(t)
 	_, upstream := startFake(t)
 	_, rec := recordWith(t, path, upstream, sessionCreds, testRedactor(t, testKey), io.Discard)
-	customer := fakeaws.DefaultCustomers[0]
+	customer := fakeaws.DefaultCustomers()[0]
 	// What the application gets while recording: the real account id and
 	// license.
 	real, err := client(rec.URL, clientCreds).ResolveCustomer(ctx, &mm.ResolveCustomerInput{RegistrationToken: aws.String(customer.Token)})
@@ -92,7 +92,7 @@ func meterAccount(ctx context.Context, c *mm.Client, account, license string) (*
 func TestKeyedTokensOfEarlierCassettes(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	token := fakeaws.DefaultCustomers[0].Token
+	token := fakeaws.DefaultCustomers()[0].Token
 	resolve := func(url string) (*mm.ResolveCustomerOutput, error) {
 		return client(url, replayCreds).ResolveCustomer(ctx, &mm.ResolveCustomerInput{RegistrationToken: aws.String(token)})
 	}

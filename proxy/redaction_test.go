@@ -29,7 +29,7 @@ import (
 
 // sessionCreds are the fake's temporary key pair: recording with them puts
 // an X-Amz-Security-Token header on every upstream request.
-var sessionCreds = fakeaws.DefaultCredentials[1]
+var sessionCreds = fakeaws.DefaultCredentials()[1]
 
 // echoToken is a registration token the echoing upstream answers with an
 // error message that quotes every secret of the request it got.
@@ -43,7 +43,7 @@ const echoToken = "ECHO-EVERY-SECRET-TOKEN"
 func echoingUpstream(t *testing.T) *httptest.Server {
 	t.Helper()
 	fake := fakeaws.New(fakeaws.Config{})
-	customer := fakeaws.DefaultCustomers[0]
+	customer := fakeaws.DefaultCustomers()[0]
 	srv := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		body, _ := io.ReadAll(r.Body)
 		r.Body = io.NopCloser(bytes.NewReader(body))
@@ -140,7 +140,7 @@ func TestRecordingNeverWritesSecrets(t *testing.T) {
 	var log syncBuffer
 	_, rec := recordWith(t, path, echoingUpstream(t), sessionCreds, testRedactor(t, testKey), &log)
 	c := client(rec.URL, clientCreds)
-	customer := fakeaws.DefaultCustomers[0]
+	customer := fakeaws.DefaultCustomers()[0]
 	if _, err := session(ctx, c, customer.Token, time.Now()); err != nil {
 		t.Fatal(err)
 	}
@@ -199,7 +199,7 @@ func TestRedactedCassetteReplaysEndToEnd(t *testing.T) {
 	path := cassettePath(t)
 	_, upstream := startFake(t)
 	_, rec := recordWith(t, path, upstream, sessionCreds, testRedactor(t, testKey), io.Discard)
-	token := fakeaws.DefaultCustomers[0].Token
+	token := fakeaws.DefaultCustomers()[0].Token
 	if got, err := session(ctx, client(rec.URL, clientCreds), token, time.Now()); err != nil || strings.Join(got, ",") != "Success" {
 		t.Fatalf("recording session = %v, %v; want one Success", got, err)
 	}
@@ -226,7 +226,7 @@ func TestSameKeySameRedactedValues(t *testing.T) {
 		path := cassettePath(t)
 		_, upstream := startFake(t)
 		_, rec := recordWith(t, path, upstream, sessionCreds, testRedactor(t, key), io.Discard)
-		if _, err := session(ctx, client(rec.URL, clientCreds), fakeaws.DefaultCustomers[0].Token, time.Now()); err != nil {
+		if _, err := session(ctx, client(rec.URL, clientCreds), fakeaws.DefaultCustomers()[0].Token, time.Now()); err != nil {
 			t.Fatal(err)
 		}
 		c, err := cassettes.Load(path)
@@ -272,7 +272,7 @@ func TestRedactFileThenReplay(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, rec := recordWith(t, path, upstream, sessionCreds, keeping, io.Discard)
-	token := fakeaws.DefaultCustomers[0].Token
+	token := fakeaws.DefaultCustomers()[0].Token
 	if _, err := session(ctx, client(rec.URL, clientCreds), token, time.Now()); err != nil {
 		t.Fatal(err)
 	}
@@ -305,7 +305,7 @@ func TestRedactFileThenReplay(t *testing.T) {
 // or temporary credentials, holds nothing verify reports.
 func TestRecordedSessionsVerifyClean(t *testing.T) {
 	t.Parallel()
-	for _, creds := range fakeaws.DefaultCredentials {
+	for _, creds := range fakeaws.DefaultCredentials() {
 		path := cassettePath(t)
 		_, upstream := startFake(t)
 		_, rec := recordWith(t, path, upstream, creds, testRedactor(t, testKey), io.Discard)

@@ -75,7 +75,7 @@ func forwardClient(t *testing.T, proxyURL, caFile string) *mm.Client {
 	if err != nil {
 		t.Fatal(err)
 	}
-	key := fakeaws.DefaultCredentials[1]
+	key := fakeaws.DefaultCredentials()[1]
 	return mm.NewFromConfig(aws.Config{
 		Region:      "us-east-1",
 		Credentials: credentials.NewStaticCredentialsProvider(key.AccessKeyID, key.SecretAccessKey, key.SessionToken),

@@ -37,7 +37,7 @@ func TestKeyedTokensCassetteUpgrade(t *testing.T) {
 		t.Fatal(err)
 	}
 	demoKey := "METERVCR_REDACTION_KEY=" + hex.EncodeToString(redact.DemoKey)
-	token := fakeaws.DefaultCustomers[0].Token
+	token := fakeaws.DefaultCustomers()[0].Token
 	resolve := func(p *process) (*mm.ResolveCustomerOutput, error) {
 		return sdk(p.URL).ResolveCustomer(context.Background(), &mm.ResolveCustomerInput{RegistrationToken: aws.String(token)})
 	}

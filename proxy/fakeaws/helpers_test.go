@@ -20,8 +20,8 @@ import (
 var testNow = time.Date(2026, 1, 2, 3, 4, 6, 0, time.UTC)
 
 var (
-	plainKey   = DefaultCredentials[0]
-	sessionKey = DefaultCredentials[1]
+	plainKey   = DefaultCredentials()[0]
+	sessionKey = DefaultCredentials()[1]
 )
 
 // meterUsageBody is a valid MeterUsage body at testNow.
