@@ -71,7 +71,7 @@ func OperationFromTarget(target string) (string, bool) {
 	if !ok {
 		return "", false
 	}
-	for _, known := range operations {
+	for _, known := range operations[:] {
 		if op == known {
 			return op, true
 		}

@@ -33,8 +33,8 @@ func errTooLarge(limit int64) error {
 }
 
 func errUnknownOperation(target string) error {
-	known := make([]string, len(metering.Operations()))
-	for i, op := range metering.Operations() {
+	known := metering.Operations()
+	for i, op := range known {
 		known[i] = metering.Target(op)
 	}
 	if target == "" {
