@@ -74,9 +74,9 @@ var SessionToken = regexp.MustCompile(`\b(?:FwoG|FQoG|IQoJ)[A-Za-z0-9/+=]{20,}`)
 // InvalidSignatureException messages) is not a credential.
 var SigV4Authorization = regexp.MustCompile(`AWS4-HMAC-SHA256\s+Credential=[^\s,"']*(?:,\s*SignedHeaders=[^\s,"']*)?(?:,\s*Signature=[0-9A-Fa-f]*)?`)
 
-// secretKeyLen is the length of a secret access key: 30 random bytes in
+// SecretKeyLen is the length of a secret access key: 30 random bytes in
 // base64, without padding.
-const secretKeyLen = 40
+const SecretKeyLen = 40
 
 // FindSecretAccessKeys returns the byte ranges of the strings in s shaped
 // like secret access keys: exactly forty base64 characters mixing upper
@@ -86,7 +86,7 @@ const secretKeyLen = 40
 func FindSecretAccessKeys(s string) [][2]int {
 	var out [][2]int
 	for start, end := range runs(s, isBase64) {
-		if end-start != secretKeyLen {
+		if end-start != SecretKeyLen {
 			continue
 		}
 		v := s[start:end]

@@ -31,6 +31,8 @@ const (
 	// SigningName is the SigV4 service name; it differs from the endpoint
 	// prefix "metering.marketplace".
 	SigningName = "aws-marketplace"
+	// SigV4Algorithm opens the Authorization header of a signed request.
+	SigV4Algorithm = "AWS4-HMAC-SHA256"
 	// ContentType is the JSON 1.1 media type of requests and responses.
 	ContentType = "application/x-amz-json-1.1"
 	// DefaultRegion is used when neither the client nor the user names one.

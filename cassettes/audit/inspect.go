@@ -83,7 +83,7 @@ type HourTotal struct {
 }
 
 // ResultSuccess is the result of metered usage.
-const ResultSuccess = "Success"
+const ResultSuccess = metering.StatusSuccess
 
 // ResultUnprocessed marks a record that BatchMeterUsage returned in
 // UnprocessedRecords.

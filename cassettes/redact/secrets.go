@@ -96,7 +96,7 @@ func (p *policy) hits(pl place, v string) []hit {
 	}
 	// Credentials are random by construction: their placeholders are
 	// keyless.
-	if strings.Contains(v, "AWS4-HMAC-SHA256") {
+	if strings.Contains(v, metering.SigV4Algorithm) {
 		for _, m := range metering.SigV4Authorization.FindAllStringIndex(v, -1) {
 			add(m[0], m[1], metering.KindToken, "SigV4 Authorization value in clear")
 		}
@@ -111,7 +111,7 @@ func (p *policy) hits(pl place, v string) []hit {
 			add(m[0], m[1], metering.KindToken, fmt.Sprintf("session token (%d characters) in clear", m[1]-m[0]))
 		}
 	}
-	if (pl.near || nameSaysSecret(pl.name)) && hasRun(v, &base64Bytes, secretKeyLen) {
+	if (pl.near || nameSaysSecret(pl.name)) && hasRun(v, &base64Bytes, metering.SecretKeyLen) {
 		for _, m := range metering.FindSecretAccessKeys(v) {
 			add(m[0], m[1], metering.KindToken, "secret access key (40 characters) in clear")
 		}
@@ -161,10 +161,6 @@ func hasRun(s string, in *[256]bool, n int) bool {
 	}
 	return run == n
 }
-
-// secretKeyLen is the length of the secret access keys that
-// FindSecretAccessKeys finds.
-const secretKeyLen = 40
 
 // digitBytes and base64Bytes are the classes of bytes whose runs
 // FindAccountIDs and FindSecretAccessKeys look at: digits, and the base64

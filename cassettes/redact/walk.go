@@ -126,7 +126,7 @@ func (p *policy) eachHeader(side string, h http.Header, w walker) {
 	for name, vals := range h {
 		all = append(all, entry{name, vals})
 		for _, v := range vals {
-			keyShaped = keyShaped || hasRun(v, &base64Bytes, secretKeyLen)
+			keyShaped = keyShaped || hasRun(v, &base64Bytes, metering.SecretKeyLen)
 		}
 	}
 	for _, e := range all {
