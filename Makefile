@@ -47,7 +47,7 @@ fmt-check:
 ## see BENCHMARKS.md)
 BENCH_FLAGS ?=
 bench: build
-	$(GO) test -run '^$$' -bench . -benchmem ./matcher ./cassettes ./proxy ./cmd/metervcr
+	$(GO) test -run '^$$' -bench . -benchmem ./matcher ./cassettes ./cassettes/redact ./proxy ./cmd/metervcr
 	$(GO) build -o bin/metervcr-bench ./cmd/metervcr-bench
 	./bin/metervcr-bench -bin $(BIN) $(BENCH_FLAGS)
 

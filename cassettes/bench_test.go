@@ -24,17 +24,3 @@ func BenchmarkAppend(b *testing.B) {
 		}
 	}
 }
-
-func BenchmarkRedactInteraction(b *testing.B) {
-	r, err := NewRedactor([]byte("bench key 0123456789"), nil, nil)
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.ReportAllocs()
-	for b.Loop() {
-		in := sample(1)
-		in.Request.Headers.Set("Authorization", "AWS4-HMAC-SHA256 Credential=AKIAIOSFODNN7EXAMPLE/20260102/us-east-1/aws-marketplace/aws4_request, SignedHeaders=host, Signature=abc")
-		in.Response.Body = `{"CustomerAWSAccountId":"111122223333","LicenseArn":"arn:aws:license-manager::111122223333:license:l-1"}`
-		r.Interaction(in)
-	}
-}

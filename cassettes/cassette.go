@@ -1,12 +1,5 @@
-// Package cassettes reads and writes metervcr cassettes: YAML files in go-vcr
-// v2's format (version 1), so that go-vcr's own cassette.Load reads them.
-//
-// Writes are durable: each interaction is appended and synced before
-// Append returns, and whole-file rewrites go through a temporary file that
-// is synced and renamed. A crash in the middle of an append can leave only
-// a torn last item: loading leaves it out, and nothing removes its bytes
-// from the file without first keeping them beside it. Redaction replaces secrets with stable keyed placeholders
-// before anything reaches disk. The package never opens a socket.
+// Package cassettes reads and writes metervcr cassettes, YAML files in
+// go-vcr v2's format that go-vcr's own cassette.Load reads.
 package cassettes
 
 import (

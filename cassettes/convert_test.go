@@ -19,6 +19,7 @@ import (
 	v4recorder "gopkg.in/dnaeon/go-vcr.v4/pkg/recorder"
 
 	"github.com/metervcr/metervcr/cassettes"
+	"github.com/metervcr/metervcr/cassettes/redact"
 	"github.com/metervcr/metervcr/matcher"
 	"github.com/metervcr/metervcr/proxy/fakeaws"
 )
@@ -99,7 +100,7 @@ func TestGoVCRv4ReplaysConvertedCassette(t *testing.T) {
 	if err := os.WriteFile(name+".yaml", convert(t, readDemo(t), cassettes.FormatVersionV3), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	red, err := cassettes.NewRedactor(cassettes.DemoKey, nil, nil)
+	red, err := redact.New(redact.DemoKey, nil, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -214,7 +215,7 @@ func TestConvertRejectsWhatItCannotRead(t *testing.T) {
 // sdkClient returns the SDK client sending through hc, to endpoint when it
 // is not empty.
 func sdkClient(endpoint string, hc *http.Client) *mm.Client {
-	creds := fakeaws.DefaultCredentials[0]
+	creds := fakeaws.DefaultCredentials()[0]
 	return mm.NewFromConfig(aws.Config{Region: "us-east-1",
 		Credentials: aws.CredentialsProviderFunc(func(context.Context) (aws.Credentials, error) {
 			return aws.Credentials{AccessKeyID: creds.AccessKeyID, SecretAccessKey: creds.SecretAccessKey}, nil

@@ -20,7 +20,7 @@ const (
 )
 
 // Demo returns the built-in demo cassette. Its pseudonyms of account ids
-// are keyed with DemoKey; its tokens have keyless placeholders.
+// are keyed with redact.DemoKey; its tokens have keyless placeholders.
 func Demo() (*Cassette, error) {
 	c, err := Parse(demoYAML)
 	if err != nil {

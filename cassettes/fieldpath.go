@@ -61,6 +61,19 @@ func (p FieldPath) Matches(op string, path []string) bool {
 	return p.Applies(op) && p.matches(path)
 }
 
+// matches reports whether the path names the field at segs.
+func (p FieldPath) matches(segs []string) bool {
+	if len(segs) != len(p.segs) {
+		return false
+	}
+	for i := range segs {
+		if segs[i] != p.segs[i] {
+			return false
+		}
+	}
+	return true
+}
+
 // Visit calls fn with the object holding each field the path names within
 // doc, and the field's name. fn may replace or delete the field.
 func (p FieldPath) Visit(doc any, fn func(obj map[string]any, field string)) {

@@ -1,4 +1,4 @@
-package cassettes
+package cassettes_test
 
 import (
 	"bytes"
@@ -10,14 +10,17 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/metervcr/metervcr/cassettes"
+	"github.com/metervcr/metervcr/cassettes/redact"
 )
 
 // tinyInteraction is the smallest interaction metervcr serves: its item is
 // short, so that tests can cut it at every byte.
-func tinyInteraction() *Interaction {
-	return &Interaction{
-		Request:  Request{Form: map[string][]string{}, Headers: http.Header{}, URL: "/", Method: "POST"},
-		Response: Response{Headers: http.Header{}, Code: 200},
+func tinyInteraction() *cassettes.Interaction {
+	return &cassettes.Interaction{
+		Request:  cassettes.Request{Form: map[string][]string{}, Headers: http.Header{}, URL: "/", Method: "POST"},
+		Response: cassettes.Response{Headers: http.Header{}, Code: 200},
 	}
 }
 
@@ -28,15 +31,26 @@ func tornFixture(t testing.TB) (full []byte, third int) {
 	t.Helper()
 	secret := tinyInteraction()
 	secret.Request.Headers.Set("Authorization", "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20260101/us-east-1/aws-marketplace/aws4_request")
-	two, err := Encode([]*Interaction{secret, tinyInteraction()})
+	two, err := cassettes.Encode([]*cassettes.Interaction{secret, tinyInteraction()})
 	if err != nil {
 		t.Fatal(err)
 	}
-	full, err = Encode([]*Interaction{secret, tinyInteraction(), tinyInteraction()})
+	full, err = cassettes.Encode([]*cassettes.Interaction{secret, tinyInteraction(), tinyInteraction()})
 	if err != nil {
 		t.Fatal(err)
 	}
 	return full, len(two)
+}
+
+// fileRedactor returns a Redactor keyed with a test key, for rewriting
+// cassette files.
+func fileRedactor(t testing.TB) *redact.Redactor {
+	t.Helper()
+	r, err := redact.New([]byte("0123456789abcdef0123"), nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
 }
 
 // writeCassette writes data as name in a new directory of its own, so that
@@ -87,10 +101,10 @@ func TestTornTailAtEachOffset(t *testing.T) {
 		t.Run(fmt.Sprintf("%d bytes %q", len(tail), tail[len(tail)-min(len(tail), 12):]), func(t *testing.T) {
 			t.Parallel()
 			data := append(bytes.Clone(full[:third]), tail...)
-			want := &Torn{Interaction: 2, Offset: int64(third), Data: tail}
+			want := &cassettes.Torn{Interaction: 2, Offset: int64(third), Data: tail}
 
 			path := writeCassette(t, "m.yaml", data)
-			c, err := Load(path)
+			c, err := cassettes.Load(path)
 			if err != nil {
 				t.Fatalf("Load: %v", err)
 			}
@@ -103,7 +117,7 @@ func TestTornTailAtEachOffset(t *testing.T) {
 			wantFile(t, path, data)
 			wantNoFile(t, path+".torn")
 
-			w, err := OpenWriter(path, false)
+			w, err := cassettes.OpenWriter(path, false)
 			if err != nil {
 				t.Fatalf("OpenWriter: %v", err)
 			}
@@ -116,7 +130,7 @@ func TestTornTailAtEachOffset(t *testing.T) {
 			wantNoFile(t, path+".orig")
 
 			path = writeCassette(t, "r.yaml", data)
-			done, ws, err := testRedactor(t, "0123456789abcdef0123").File(path)
+			done, ws, err := fileRedactor(t).File(path)
 			if err != nil || len(done) == 0 {
 				t.Fatalf("Redactor.File = %d findings, %v; want the secret replaced", len(done), err)
 			}
@@ -124,7 +138,7 @@ func TestTornTailAtEachOffset(t *testing.T) {
 				t.Fatalf("Redactor.File warnings = %q, want one saying the bytes are kept in %s.torn", ws, path)
 			}
 			wantFile(t, path+".torn", tail)
-			if c, err := Load(path); err != nil || len(c.Interactions) != 2 || c.Torn != nil {
+			if c, err := cassettes.Load(path); err != nil || len(c.Interactions) != 2 || c.Torn != nil {
 				t.Fatalf("after Redactor.File: %v, %+v; want 2 whole interactions", err, c)
 			}
 		})
@@ -145,12 +159,12 @@ func TestKeptBytesAreNeverOverwritten(t *testing.T) {
 		if err := os.WriteFile(path, full[:cut], 0o644); err != nil {
 			t.Fatal(err)
 		}
-		c, err := Load(path)
+		c, err := cassettes.Load(path)
 		name := fmt.Sprintf("%s.torn.%d", path, i+2)
 		if err != nil || len(c.Warnings) != 1 || !strings.Contains(c.Warnings[0], "keeps them in "+name) {
 			t.Fatalf("Load = %v, warnings %q; want one naming %s, the next free name", err, c.Warnings, name)
 		}
-		w, err := OpenWriter(path, false)
+		w, err := cassettes.OpenWriter(path, false)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -168,13 +182,13 @@ func TestKeptBytesAreNeverOverwritten(t *testing.T) {
 // empty, with the torn bytes as interaction 0.
 func TestOnlyTornInteraction(t *testing.T) {
 	t.Parallel()
-	item, err := encodeInteraction(tinyInteraction())
+	item, err := cassettes.EncodeInteraction(tinyInteraction())
 	if err != nil {
 		t.Fatal(err)
 	}
-	data := append([]byte(header), item[:len(item)-1]...)
-	c, err := Load(writeCassette(t, "m.yaml", data))
-	want := &Torn{Interaction: 0, Offset: int64(len(header)), Data: item[:len(item)-1]}
+	data := append([]byte(cassettes.Header), item[:len(item)-1]...)
+	c, err := cassettes.Load(writeCassette(t, "m.yaml", data))
+	want := &cassettes.Torn{Interaction: 0, Offset: int64(len(cassettes.Header)), Data: item[:len(item)-1]}
 	if err != nil || len(c.Interactions) != 0 || !reflect.DeepEqual(c.Torn, want) {
 		t.Fatalf("Load = %v, %+v; want no interactions and torn %+v", err, c, want)
 	}
@@ -211,17 +225,17 @@ func TestDamageIsRefused(t *testing.T) {
 			t.Parallel()
 			data := []byte(tt.data)
 			path := writeCassette(t, "m.yaml", data)
-			_, err := Load(path)
+			_, err := cassettes.Load(path)
 			if err == nil || !strings.HasPrefix(err.Error(), path+": ") {
 				t.Fatalf("Load = %v, want an error naming %s", err, path)
 			}
 			if tt.line && !strings.Contains(err.Error(), "line ") {
 				t.Fatalf("Load = %v, want it to name the line", err)
 			}
-			if _, err := OpenWriter(path, false); err == nil || !strings.Contains(err.Error(), path) {
+			if _, err := cassettes.OpenWriter(path, false); err == nil || !strings.Contains(err.Error(), path) {
 				t.Fatalf("OpenWriter = %v, want an error naming %s", err, path)
 			}
-			if _, _, err := testRedactor(t, "0123456789abcdef0123").File(path); err == nil || !strings.Contains(err.Error(), path) {
+			if _, _, err := fileRedactor(t).File(path); err == nil || !strings.Contains(err.Error(), path) {
 				t.Fatalf("Redactor.File = %v, want an error naming %s", err, path)
 			}
 			wantFile(t, path, data)
@@ -242,7 +256,7 @@ func TestOpenWriterKeepsTheOriginalLayout(t *testing.T) {
 	if err := os.WriteFile(path+".orig", []byte("older"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	w, err := OpenWriter(path, false)
+	w, err := cassettes.OpenWriter(path, false)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -255,13 +269,13 @@ func TestOpenWriterKeepsTheOriginalLayout(t *testing.T) {
 		t.Fatalf("Append = %d, %v; want index 1", i, err)
 	}
 	w.Close()
-	c, err := Load(path)
+	c, err := cassettes.Load(path)
 	if err != nil || len(c.Interactions) != 2 || c.Interactions[0].Request.URL != "/" {
 		t.Fatalf("Load after the rewrite = %v, %+v; want the hand-written interaction and the appended one", err, c)
 	}
 
 	// Now canonical: a second writer changes and keeps nothing.
-	w, err = OpenWriter(path, false)
+	w, err = cassettes.OpenWriter(path, false)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -270,47 +284,4 @@ func TestOpenWriterKeepsTheOriginalLayout(t *testing.T) {
 		t.Fatalf("OpenWriter on a canonical cassette warns %q, want nothing", ws)
 	}
 	wantNoFile(t, path+".orig.3")
-}
-
-// TestTornItem: which tails are a strict prefix of one canonical item.
-func TestTornItem(t *testing.T) {
-	t.Parallel()
-	item, err := encodeInteraction(sample(0))
-	if err != nil {
-		t.Fatal(err)
-	}
-	s := string(item)
-	tests := []struct {
-		name, tail string
-		want       bool
-	}{
-		{"the first byte", " ", true},
-		{"all but the last newline", s[:len(s)-1], true},
-		{"cut inside a quoted body", s[:strings.Index(s, "UsageQuantity")], true},
-		{"only NUL bytes", "\x00\x00", true},
-		{"a prefix, then NUL bytes", s[:30] + "\x00\x00\x00", true},
-		{"empty", "", false},
-		{"the whole item", s, false},
-		{"a blank line", "\n", false},
-		{"a comment", "    # note\n", false},
-		{"a second item", s[:40] + "    - request:\n", false},
-		{"a key out of order", "    - request:\n        form: {}\n", false},
-		{"a key that is not one", "    - request:\n        bodies: x\n", false},
-		{"an open double quote on a whole line", "    - request:\n        body: \"x\n", false},
-		{"an escaped closing quote", "    - request:\n        body: \"x\\\"\n", false},
-		{"an open single quote on a whole line", "    - request:\n        body: 'it''\n", false},
-		{"a closed single quote with a doubled one", "    - request:\n        body: 'it''s'\n", true},
-		{"a value line before any field", "    - request:\n            x\n", false},
-		{"a top-level line", "    - request:\nversion: 2\n", false},
-		{"a conflict marker", "    - request:\n=======\n", false},
-		{"NUL bytes, then text", "\x00    - request:\n", false},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			t.Parallel()
-			if got := tornTail([]byte(tt.tail)); got != tt.want {
-				t.Fatalf("tornTail(%q) = %v, want %v", tt.tail, got, tt.want)
-			}
-		})
-	}
 }

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/metervcr/metervcr/cassettes"
+	"github.com/metervcr/metervcr/cassettes/redact"
 )
 
 // canonMatchers are the configurations the one-pass canonicaliser is
@@ -14,7 +15,7 @@ import (
 // ignored fields, and no redaction at all.
 func canonMatchers(t testing.TB) []*Matcher {
 	t.Helper()
-	r, err := cassettes.NewRedactor([]byte("canonical test key 0123"), nil, nil)
+	r, err := redact.New([]byte("canonical test key 0123"), nil, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

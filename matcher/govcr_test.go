@@ -17,8 +17,9 @@ import (
 	"gopkg.in/dnaeon/go-vcr.v2/recorder"
 
 	"github.com/metervcr/metervcr/cassettes"
-	"github.com/metervcr/metervcr/cassettes/metering"
+	"github.com/metervcr/metervcr/cassettes/redact"
 	"github.com/metervcr/metervcr/matcher"
+	"github.com/metervcr/metervcr/metering"
 )
 
 // demoCassette is the embedded demo cassette, as go-vcr names cassettes:
@@ -55,9 +56,9 @@ func replayClient(t *testing.T, cfg matcher.Config) *mm.Client {
 	})
 }
 
-func demoRedactor(t *testing.T) *cassettes.Redactor {
+func demoRedactor(t *testing.T) *redact.Redactor {
 	t.Helper()
-	r, err := cassettes.NewRedactor(cassettes.DemoKey, nil, nil)
+	r, err := redact.New(redact.DemoKey, nil, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

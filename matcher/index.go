@@ -10,8 +10,8 @@ import (
 	"unsafe"
 
 	"github.com/metervcr/metervcr/cassettes"
-	"github.com/metervcr/metervcr/cassettes/metering"
 	"github.com/metervcr/metervcr/internal/hugepage"
+	"github.com/metervcr/metervcr/metering"
 )
 
 // Index finds recorded interactions by lookup key in constant time,

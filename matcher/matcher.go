@@ -18,7 +18,8 @@ import (
 	"unsafe"
 
 	"github.com/metervcr/metervcr/cassettes"
-	"github.com/metervcr/metervcr/cassettes/metering"
+	"github.com/metervcr/metervcr/cassettes/redact"
+	"github.com/metervcr/metervcr/metering"
 )
 
 // Config says what matching ignores. The zero value ignores nothing beyond
@@ -35,20 +36,20 @@ type Config struct {
 	// the recording that holds its placeholder. Nil means a Redactor
 	// without a key: real tokens match their keyless placeholders, and
 	// buyer account ids only as the pseudonyms recorded.
-	Redactor *cassettes.Redactor
+	Redactor *redact.Redactor
 }
 
 // Default returns the default configuration: metering's ignored body fields
 // (usage timestamps, ClientToken, Nonce) and r.
-func Default(r *cassettes.Redactor) Config {
-	return Config{IgnoreBody: metering.IgnoredBodyFields, Redactor: r}
+func Default(r *redact.Redactor) Config {
+	return Config{IgnoreBody: metering.IgnoredBodyFields(), Redactor: r}
 }
 
 // Matcher normalises requests. It is safe for concurrent use.
 type Matcher struct {
 	ignore     []cassettes.FieldPath
 	timestamps []cassettes.FieldPath
-	redactor   *cassettes.Redactor
+	redactor   *redact.Redactor
 	paths      pathCache
 	// legacy, when the Redactor has a key, normalises as metervcr did
 	// when tokens had keyed placeholders: a request that matches nothing
@@ -71,7 +72,7 @@ func New(cfg Config) (*Matcher, error) {
 func compile(cfg Config) (*Matcher, error) {
 	if cfg.Redactor == nil {
 		var err error
-		if cfg.Redactor, err = cassettes.NewRedactor(nil, nil, nil); err != nil {
+		if cfg.Redactor, err = redact.New(nil, nil, nil); err != nil {
 			return nil, err
 		}
 	}
@@ -87,7 +88,7 @@ func compile(cfg Config) (*Matcher, error) {
 		m.ignore = append(m.ignore, p)
 	}
 	if cfg.TimestampsToHour {
-		for _, s := range metering.TimestampFields {
+		for _, s := range metering.TimestampFields() {
 			m.timestamps = append(m.timestamps, cassettes.MustFieldPath(s))
 		}
 	}
@@ -95,7 +96,7 @@ func compile(cfg Config) (*Matcher, error) {
 }
 
 func isTimestampField(s string) bool {
-	for _, t := range metering.TimestampFields {
+	for _, t := range metering.TimestampFields() {
 		if s == t {
 			return true
 		}

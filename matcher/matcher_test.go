@@ -8,7 +8,8 @@ import (
 	"testing"
 
 	"github.com/metervcr/metervcr/cassettes"
-	"github.com/metervcr/metervcr/cassettes/metering"
+	"github.com/metervcr/metervcr/cassettes/redact"
+	"github.com/metervcr/metervcr/metering"
 )
 
 func newMatcher(t testing.TB, cfg Config) *Matcher {
@@ -29,9 +30,9 @@ func req(op, body string) Request {
 	}
 }
 
-func testRedactor(t testing.TB) *cassettes.Redactor {
+func testRedactor(t testing.TB) *redact.Redactor {
 	t.Helper()
-	r, err := cassettes.NewRedactor([]byte("matcher test key 0123"), nil, nil)
+	r, err := redact.New([]byte("matcher test key 0123"), nil, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -106,7 +107,7 @@ func TestNormalizeEquivalence(t *testing.T) {
 
 func TestTimestampsToHour(t *testing.T) {
 	t.Parallel()
-	m := newMatcher(t, Config{IgnoreBody: metering.IgnoredBodyFields, TimestampsToHour: true})
+	m := newMatcher(t, Config{IgnoreBody: metering.IgnoredBodyFields(), TimestampsToHour: true})
 	key := func(ts string) string {
 		n, err := m.Normalize(req("MeterUsage", `{"ProductCode":"p","Timestamp":`+ts+`}`))
 		if err != nil {
@@ -257,7 +258,7 @@ func equalInts(a, b []int) bool {
 func TestMatchHTTPTokens(t *testing.T) {
 	t.Parallel()
 	keyed := testRedactor(t)
-	none, err := cassettes.NewRedactor(nil, nil, nil)
+	none, err := redact.New(nil, nil, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -266,11 +267,11 @@ func TestMatchHTTPTokens(t *testing.T) {
 		r.Header.Set("X-Amz-Target", metering.Target("ResolveCustomer"))
 		return r
 	}
-	keyless := req("ResolveCustomer", `{"RegistrationToken":"`+cassettes.KeylessPlaceholder("tok-1")+`"}`)
+	keyless := req("ResolveCustomer", `{"RegistrationToken":"`+redact.KeylessPlaceholder("tok-1")+`"}`)
 	old := req("ResolveCustomer", `{"RegistrationToken":"`+keyed.Legacy().Value(metering.KindToken, "tok-1")+`"}`)
 	tests := []struct {
 		name     string
-		redactor *cassettes.Redactor
+		redactor *redact.Redactor
 		rec      Request
 		want     bool
 	}{
@@ -290,9 +291,9 @@ func TestMatchHTTPTokens(t *testing.T) {
 	}
 }
 
-func testRedactorKey(t testing.TB, key string) *cassettes.Redactor {
+func testRedactorKey(t testing.TB, key string) *redact.Redactor {
 	t.Helper()
-	r, err := cassettes.NewRedactor([]byte(key), nil, nil)
+	r, err := redact.New([]byte(key), nil, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

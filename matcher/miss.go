@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/metervcr/metervcr/cassettes"
+	"github.com/metervcr/metervcr/cassettes/redact"
 )
 
 // Miss explains why no recorded interaction matches a request: the closest
@@ -75,7 +76,7 @@ func keyNotes(diffs []Diff, keyed bool) []string {
 	var notes []string
 	for _, d := range diffs {
 		rec, got := unquote(d.Recorded), unquote(d.Got)
-		if what, ok := cassettes.Unkeyed(got); ok {
+		if what, ok := redact.Unkeyed(got); ok {
 			pseudonym := "the pseudonym the replayed answers (ResolveCustomer) hand out"
 			if rec != "" {
 				pseudonym = rec + ", the pseudonym recorded here and handed out by the replayed answers (ResolveCustomer)"
@@ -86,7 +87,7 @@ func keyNotes(diffs []Diff, keyed bool) []string {
 				"(in Go, a Redactor made with that key)", d.Field, what, pseudonym))
 			continue
 		}
-		if !keyed && got != "" && cassettes.IsKeyedPlaceholder(rec) {
+		if !keyed && got != "" && redact.IsKeyedPlaceholder(rec) {
 			notes = append(notes, fmt.Sprintf("%s: the cassette holds a keyed placeholder (a token recorded by an earlier "+
 				"metervcr, or a field redaction rules name as a secret), which only the key it was recorded with matches: "+
 				"give that key (METERVCR_REDACTION_KEY), or, where the key is, rewrite tokens once in the keyless form "+

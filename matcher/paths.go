@@ -7,7 +7,7 @@ import (
 	"sync"
 	"sync/atomic"
 
-	"github.com/metervcr/metervcr/cassettes"
+	"github.com/metervcr/metervcr/cassettes/redact"
 )
 
 // pathInfo is what matching does with the values at one path of one
@@ -17,7 +17,7 @@ type pathInfo struct {
 	op                 string
 	path               []string
 	ignored, timestamp bool
-	leaf               cassettes.LeafPlace
+	leaf               redact.LeafPlace
 }
 
 // maxCachedPaths bounds the paths remembered: the API's bodies use a few

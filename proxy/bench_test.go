@@ -19,6 +19,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 
 	"github.com/metervcr/metervcr/cassettes"
+	"github.com/metervcr/metervcr/cassettes/redact"
 	"github.com/metervcr/metervcr/proxy"
 )
 
@@ -40,7 +41,7 @@ func benchmarkReplay(b *testing.B, checks proxy.Checks) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	r, err := cassettes.NewRedactor(cassettes.DemoKey, nil, nil)
+	r, err := redact.New(redact.DemoKey, nil, nil)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -85,7 +86,7 @@ func BenchmarkRecord(b *testing.B) {
 	}))
 	defer upstream.Close()
 	u, _ := url.Parse(upstream.URL)
-	r, _ := cassettes.NewRedactor(cassettes.DemoKey, nil, nil)
+	r, _ := redact.New(redact.DemoKey, nil, nil)
 	srv, err := proxy.New(proxy.Config{
 		Mode:        proxy.Record,
 		Cassette:    filepath.Join(b.TempDir(), "bench.yaml"),
@@ -123,7 +124,7 @@ func BenchmarkRecord(b *testing.B) {
 func BenchmarkReplaySize(b *testing.B) {
 	for _, size := range []int{10, 100_000} {
 		b.Run(fmt.Sprintf("interactions=%d", size), func(b *testing.B) {
-			r, _ := cassettes.NewRedactor(cassettes.DemoKey, nil, nil)
+			r, _ := redact.New(redact.DemoKey, nil, nil)
 			ins := make([]*cassettes.Interaction, size)
 			bodies := make([][]byte, size)
 			for i := range ins {

@@ -12,8 +12,8 @@ import (
 	"time"
 
 	"github.com/metervcr/metervcr/cassettes"
-	"github.com/metervcr/metervcr/cassettes/metering"
 	"github.com/metervcr/metervcr/matcher"
+	"github.com/metervcr/metervcr/metering"
 )
 
 // Checks selects the checks AWS would make that replay makes too, before

@@ -5,7 +5,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/metervcr/metervcr/cassettes/metering"
+	"github.com/metervcr/metervcr/metering"
 )
 
 func TestParseAmzDateAgreesWithTimeParse(t *testing.T) {

@@ -13,6 +13,7 @@ import (
 	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
 
 	"github.com/metervcr/metervcr/cassettes"
+	"github.com/metervcr/metervcr/cassettes/redact"
 	"github.com/metervcr/metervcr/matcher"
 )
 
@@ -96,8 +97,8 @@ type Config struct {
 
 	// Redactor protects secrets before they reach disk and is applied by
 	// the matcher to incoming requests. Required; recording (Record,
-	// RecordMissing) needs one with a key (cassettes.Redactor.Keyed).
-	Redactor *cassettes.Redactor
+	// RecordMissing) needs one with a key (redact.Redactor.Keyed).
+	Redactor *redact.Redactor
 	// Match configures matching in Replay; its Redactor is set from
 	// Redactor. The zero value means matcher.Default.
 	Match *matcher.Config

@@ -15,7 +15,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 
 	"github.com/metervcr/metervcr/cassettes"
-	"github.com/metervcr/metervcr/cassettes/metering"
+	"github.com/metervcr/metervcr/metering"
 	"github.com/metervcr/metervcr/proxy"
 	"github.com/metervcr/metervcr/proxy/fakeaws"
 )
@@ -89,7 +89,7 @@ func TestRecordWithoutCredentials(t *testing.T) {
 	var log syncBuffer
 	_, rec := startWithoutCredentials(t, proxy.Record, path, ca, upstream, &log)
 
-	recorded := script(ctx, proxiedClient(rec.URL, ca, fakeaws.DefaultCredentials[1]), time.Now())
+	recorded := script(ctx, proxiedClient(rec.URL, ca, fakeaws.DefaultCredentials()[1]), time.Now())
 	for _, r := range recorded {
 		if strings.HasPrefix(r.Code, "transport") || r.Code == metering.ErrInvalidSignature || r.Code == metering.ErrNoProxyCredentials {
 			t.Fatalf("recording %s through HTTPS_PROXY without proxy credentials: %s", r.Call, r.Code)
@@ -138,7 +138,7 @@ func TestRecordMissingWithoutCredentials(t *testing.T) {
 	}
 	status, errorType, body := postMeterUsage(t, rep.URL)
 	checkRefusal(t, status, errorType, body, ca)
-	if err := meterQ(proxiedClient(rep.URL, ca, fakeaws.DefaultCredentials[1]), "forwarded-miss", 2, time.Now()); err != nil {
+	if err := meterQ(proxiedClient(rep.URL, ca, fakeaws.DefaultCredentials()[1]), "forwarded-miss", 2, time.Now()); err != nil {
 		t.Errorf("a miss through HTTPS_PROXY: %v", err)
 	}
 

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/metervcr/metervcr/cassettes"
+	"github.com/metervcr/metervcr/cassettes/redact"
 )
 
 var update = flag.Bool("update", false, "re-record the embedded demo cassette (make demo)")
@@ -24,7 +25,7 @@ func TestDemoCassette(t *testing.T) {
 	if *update {
 		tmp := cassettePath(t)
 		_, upstream := startFake(t)
-		_, rec := startRecorder(t, tmp, upstream, cassettes.DemoKey)
+		_, rec := startRecorder(t, tmp, upstream, redact.DemoKey)
 		script(ctx, client(rec.URL, clientCreds), time.Now())
 		data, err := os.ReadFile(tmp)
 		if err != nil {

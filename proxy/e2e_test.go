@@ -22,7 +22,7 @@ import (
 	"gopkg.in/dnaeon/go-vcr.v2/cassette"
 
 	"github.com/metervcr/metervcr/cassettes"
-	"github.com/metervcr/metervcr/cassettes/metering"
+	"github.com/metervcr/metervcr/metering"
 	"github.com/metervcr/metervcr/proxy"
 	"github.com/metervcr/metervcr/proxy/fakeaws"
 )
@@ -120,7 +120,7 @@ func TestCassetteHoldsNoSecrets(t *testing.T) {
 	secrets := []string{
 		proxyCreds.AccessKeyID, proxyCreds.SecretAccessKey,
 		replayCreds.AccessKeyID, replayCreds.SecretAccessKey, replayCreds.SessionToken,
-		"AWS4-HMAC-SHA256", fakeaws.DefaultCustomers[0].Token, fakeaws.DefaultCustomers[0].CustomerAWSAccountID,
+		"AWS4-HMAC-SHA256", fakeaws.DefaultCustomers()[0].Token, fakeaws.DefaultCustomers()[0].CustomerAWSAccountID,
 	}
 	for _, s := range secrets {
 		if s != "" && bytes.Contains(data, []byte(s)) {

@@ -4,7 +4,7 @@ import (
 	"fmt"
 
 	"github.com/metervcr/metervcr/cassettes"
-	"github.com/metervcr/metervcr/cassettes/metering"
+	"github.com/metervcr/metervcr/metering"
 )
 
 // A rewrite adapts a recorded response to the live request it answers,

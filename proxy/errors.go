@@ -6,7 +6,7 @@ import (
 	"net/http"
 	"strings"
 
-	"github.com/metervcr/metervcr/cassettes/metering"
+	"github.com/metervcr/metervcr/metering"
 )
 
 // statusError is an error answered to the client as an AWS JSON 1.1 error,
@@ -33,8 +33,8 @@ func errTooLarge(limit int64) error {
 }
 
 func errUnknownOperation(target string) error {
-	known := make([]string, len(metering.Operations))
-	for i, op := range metering.Operations {
+	known := metering.Operations()
+	for i, op := range known {
 		known[i] = metering.Target(op)
 	}
 	if target == "" {

@@ -17,7 +17,7 @@ import (
 
 	"github.com/elazarl/goproxy"
 
-	"github.com/metervcr/metervcr/cassettes/metering"
+	"github.com/metervcr/metervcr/metering"
 )
 
 // forwardProxy builds the HTTPS_PROXY front of the server with goproxy:

@@ -21,6 +21,7 @@ import (
 	mm "github.com/aws/aws-sdk-go-v2/service/marketplacemetering"
 
 	"github.com/metervcr/metervcr/cassettes"
+	"github.com/metervcr/metervcr/cassettes/redact"
 	"github.com/metervcr/metervcr/proxy"
 	"github.com/metervcr/metervcr/proxy/fakeaws"
 )
@@ -84,7 +85,7 @@ func TestForwardRecordThenReplay(t *testing.T) {
 	_, rec := startForward(t, proxy.Record, path, ca, upstream, nil)
 	// The fake knows this key: the client's own signature must reach it
 	// intact.
-	creds := fakeaws.DefaultCredentials[1]
+	creds := fakeaws.DefaultCredentials()[1]
 	recordedAt := time.Now()
 	recorded := script(ctx, proxiedClient(rec.URL, ca, creds), recordedAt)
 	for _, r := range recorded {
@@ -132,7 +133,7 @@ func TestOneCassetteBothModes(t *testing.T) {
 	forwardPath := cassettePath(t)
 	_, up2 := startFake(t)
 	_, frec := startForward(t, proxy.Record, forwardPath, ca, up2, nil)
-	fromForward := script(ctx, proxiedClient(frec.URL, ca, fakeaws.DefaultCredentials[0]), time.Now())
+	fromForward := script(ctx, proxiedClient(frec.URL, ca, fakeaws.DefaultCredentials()[0]), time.Now())
 	_, erep := startReplayer(t, forwardPath, testKey)
 	if got := script(ctx, client(erep.URL, replayCreds), time.Now()); !sameCodes(got, fromForward) {
 		t.Errorf("forward-recorded cassette in endpoint replay:\n got %+v\nwant %+v", got, fromForward)
@@ -265,7 +266,7 @@ func TestCAFilesAndPermissions(t *testing.T) {
 
 func TestForwardModeOffWithoutCA(t *testing.T) {
 	t.Parallel()
-	_, rep := startReplayer(t, "../cassettes/demo.yaml", cassettes.DemoKey)
+	_, rep := startReplayer(t, "../cassettes/demo.yaml", redact.DemoKey)
 	pu, _ := url.Parse(rep.URL)
 	c := &http.Client{Transport: &http.Transport{Proxy: http.ProxyURL(pu)}}
 	if _, err := c.Get("https://metering.marketplace.us-east-1.amazonaws.com/"); err == nil {
@@ -286,7 +287,7 @@ func TestForwardModeFaultInjection(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		p, err := proxy.New(proxy.Config{Mode: proxy.Replay, Cassette: "../cassettes/demo.yaml", Redactor: testRedactor(t, cassettes.DemoKey),
+		p, err := proxy.New(proxy.Config{Mode: proxy.Replay, Cassette: "../cassettes/demo.yaml", Redactor: testRedactor(t, redact.DemoKey),
 			CA: ca, Transport: failingTransport{t}, Middleware: func(h http.Handler) http.Handler { return in.Wrap(h, 1) }})
 		if err != nil {
 			t.Fatal(err)

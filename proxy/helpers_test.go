@@ -18,6 +18,7 @@ import (
 	"github.com/aws/smithy-go"
 
 	"github.com/metervcr/metervcr/cassettes"
+	"github.com/metervcr/metervcr/cassettes/redact"
 	"github.com/metervcr/metervcr/proxy"
 	"github.com/metervcr/metervcr/proxy/fakeaws"
 )
@@ -26,7 +27,7 @@ import (
 // sign with others the fake has never heard of, so any request that reaches
 // the fake with a client's key proves the proxy failed to re-sign.
 var (
-	proxyCreds  = fakeaws.DefaultCredentials[0]
+	proxyCreds  = fakeaws.DefaultCredentials()[0]
 	clientCreds = fakeaws.Credential{AccessKeyID: "AKIAI44QH8DHBEXAMPLE", SecretAccessKey: "je7MtGbClwBF/2Zp9Utk/h3yCo8nvbEXAMPLEKEY"}
 	replayCreds = fakeaws.Credential{AccessKeyID: "ASIAJEXAMPLEXEG2JICEA", SecretAccessKey: "9drTJvcXLB89EXAMPLELB8923FB892xMFI",
 		SessionToken: "FwoGZXIvYXdzEXAMPLESESSIONTOKENfromreplayclient"}
@@ -42,9 +43,9 @@ func startFake(t *testing.T) (*fakeaws.Service, *httptest.Server) {
 	return fake, srv
 }
 
-func testRedactor(t *testing.T, key []byte) *cassettes.Redactor {
+func testRedactor(t *testing.T, key []byte) *redact.Redactor {
 	t.Helper()
-	r, err := cassettes.NewRedactor(key, nil, nil)
+	r, err := redact.New(key, nil, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -113,7 +114,7 @@ type result struct {
 // errors, for all four operations. Usage timestamps are taken at now.
 func script(ctx context.Context, c *mm.Client, now time.Time) []result {
 	ts := aws.Time(now)
-	customer := fakeaws.DefaultCustomers[0]
+	customer := fakeaws.DefaultCustomers()[0]
 	calls := []struct {
 		name string
 		do   func() (any, error)

@@ -14,7 +14,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/metervcr/metervcr/cassettes/metering"
+	"github.com/metervcr/metervcr/metering"
 )
 
 // Inject describes faults injected into a share of the requests a handler

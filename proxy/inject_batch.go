@@ -8,7 +8,7 @@ import (
 	"net/http"
 
 	"github.com/metervcr/metervcr/cassettes"
-	"github.com/metervcr/metervcr/cassettes/metering"
+	"github.com/metervcr/metervcr/metering"
 )
 
 // This file injects partial BatchMeterUsage failures: the service answers

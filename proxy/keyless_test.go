@@ -15,12 +15,12 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/marketplacemetering/types"
 	"github.com/aws/smithy-go"
 
-	"github.com/metervcr/metervcr/cassettes"
+	"github.com/metervcr/metervcr/cassettes/redact"
 	"github.com/metervcr/metervcr/proxy/fakeaws"
 )
 
 // keyedTokensCassette is the demo cassette as metervcr recorded it when
-// placeholders of tokens were keyed (with cassettes.DemoKey).
+// placeholders of tokens were keyed (with redact.DemoKey).
 const keyedTokensCassette = "../cassettes/testdata/keyed-tokens.yaml"
 
 // TestReplayWithoutKey replays, with no redaction key, a session recorded
@@ -35,7 +35,7 @@ func TestReplayWithoutKey(t *testing.T) {
 	path := cassettePath(t)
 	_, upstream := startFake(t)
 	_, rec := recordWith(t, path, upstream, sessionCreds, testRedactor(t, testKey), io.Discard)
-	customer := fakeaws.DefaultCustomers[0]
+	customer := fakeaws.DefaultCustomers()[0]
 	// What the application gets while recording: the real account id and
 	// license.
 	real, err := client(rec.URL, clientCreds).ResolveCustomer(ctx, &mm.ResolveCustomerInput{RegistrationToken: aws.String(customer.Token)})
@@ -92,12 +92,12 @@ func meterAccount(ctx context.Context, c *mm.Client, account, license string) (*
 func TestKeyedTokensOfEarlierCassettes(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	token := fakeaws.DefaultCustomers[0].Token
+	token := fakeaws.DefaultCustomers()[0].Token
 	resolve := func(url string) (*mm.ResolveCustomerOutput, error) {
 		return client(url, replayCreds).ResolveCustomer(ctx, &mm.ResolveCustomerInput{RegistrationToken: aws.String(token)})
 	}
 
-	p, keyed := startReplayer(t, keyedTokensCassette, cassettes.DemoKey)
+	p, keyed := startReplayer(t, keyedTokensCassette, redact.DemoKey)
 	if out, err := resolve(keyed.URL); err != nil || aws.ToString(out.CustomerIdentifier) != "cust-EXAMPLE123" {
 		t.Fatalf("keyed replay of a keyed token = %v, %v; want cust-EXAMPLE123", out, err)
 	}
@@ -121,7 +121,7 @@ func TestKeyedTokensOfEarlierCassettes(t *testing.T) {
 	if err := os.WriteFile(path, data, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	red := testRedactor(t, cassettes.DemoKey)
+	red := testRedactor(t, redact.DemoKey)
 	if err := red.Unkey([]string{token}); err != nil {
 		t.Fatal(err)
 	}

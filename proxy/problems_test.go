@@ -21,7 +21,8 @@ import (
 	"github.com/aws/smithy-go"
 
 	"github.com/metervcr/metervcr/cassettes"
-	"github.com/metervcr/metervcr/cassettes/metering"
+	"github.com/metervcr/metervcr/cassettes/redact"
+	"github.com/metervcr/metervcr/metering"
 	"github.com/metervcr/metervcr/proxy"
 )
 
@@ -97,11 +98,11 @@ func TestMissLogHoldsNoSecret(t *testing.T) {
 	for _, tt := range []struct {
 		name string
 		key  []byte
-	}{{"keyed", cassettes.DemoKey}, {"keyless", nil}} {
+	}{{"keyed", redact.DemoKey}, {"keyless", nil}} {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			var log syncBuffer
-			r, err := cassettes.NewRedactor(tt.key, nil, nil)
+			r, err := redact.New(tt.key, nil, nil)
 			if err != nil {
 				t.Fatal(err)
 			}

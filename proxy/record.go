@@ -11,7 +11,7 @@ import (
 	"time"
 
 	"github.com/metervcr/metervcr/cassettes"
-	"github.com/metervcr/metervcr/cassettes/metering"
+	"github.com/metervcr/metervcr/metering"
 )
 
 // maxResponseBytes caps an upstream response body. Metering responses are

@@ -21,14 +21,15 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/marketplacemetering/types"
 
 	"github.com/metervcr/metervcr/cassettes"
-	"github.com/metervcr/metervcr/cassettes/metering"
+	"github.com/metervcr/metervcr/cassettes/redact"
+	"github.com/metervcr/metervcr/metering"
 	"github.com/metervcr/metervcr/proxy"
 	"github.com/metervcr/metervcr/proxy/fakeaws"
 )
 
 // sessionCreds are the fake's temporary key pair: recording with them puts
 // an X-Amz-Security-Token header on every upstream request.
-var sessionCreds = fakeaws.DefaultCredentials[1]
+var sessionCreds = fakeaws.DefaultCredentials()[1]
 
 // echoToken is a registration token the echoing upstream answers with an
 // error message that quotes every secret of the request it got.
@@ -42,7 +43,7 @@ const echoToken = "ECHO-EVERY-SECRET-TOKEN"
 func echoingUpstream(t *testing.T) *httptest.Server {
 	t.Helper()
 	fake := fakeaws.New(fakeaws.Config{})
-	customer := fakeaws.DefaultCustomers[0]
+	customer := fakeaws.DefaultCustomers()[0]
 	srv := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		body, _ := io.ReadAll(r.Body)
 		r.Body = io.NopCloser(bytes.NewReader(body))
@@ -66,7 +67,7 @@ func echoingUpstream(t *testing.T) *httptest.Server {
 
 // recordWith starts a recording proxy signing with creds and redacting
 // with r, logging to log.
-func recordWith(t *testing.T, path string, upstream *httptest.Server, creds fakeaws.Credential, r *cassettes.Redactor, log io.Writer) (*proxy.Server, *httptest.Server) {
+func recordWith(t *testing.T, path string, upstream *httptest.Server, creds fakeaws.Credential, r *redact.Redactor, log io.Writer) (*proxy.Server, *httptest.Server) {
 	t.Helper()
 	u, _ := url.Parse(upstream.URL)
 	p, err := proxy.New(proxy.Config{
@@ -139,7 +140,7 @@ func TestRecordingNeverWritesSecrets(t *testing.T) {
 	var log syncBuffer
 	_, rec := recordWith(t, path, echoingUpstream(t), sessionCreds, testRedactor(t, testKey), &log)
 	c := client(rec.URL, clientCreds)
-	customer := fakeaws.DefaultCustomers[0]
+	customer := fakeaws.DefaultCustomers()[0]
 	if _, err := session(ctx, c, customer.Token, time.Now()); err != nil {
 		t.Fatal(err)
 	}
@@ -176,7 +177,7 @@ func TestRecordingNeverWritesSecrets(t *testing.T) {
 			t.Errorf("cassette holds %q in clear", secret)
 		}
 	}
-	found, n, err := cassettes.NewScanner().File(path)
+	found, n, err := redact.NewScanner().File(path)
 	if err != nil || len(found) != 0 || n != 5 {
 		t.Errorf("verify of the recording: %d interactions, findings %v, error %v; want 5 interactions and no findings", n, found, err)
 	}
@@ -198,7 +199,7 @@ func TestRedactedCassetteReplaysEndToEnd(t *testing.T) {
 	path := cassettePath(t)
 	_, upstream := startFake(t)
 	_, rec := recordWith(t, path, upstream, sessionCreds, testRedactor(t, testKey), io.Discard)
-	token := fakeaws.DefaultCustomers[0].Token
+	token := fakeaws.DefaultCustomers()[0].Token
 	if got, err := session(ctx, client(rec.URL, clientCreds), token, time.Now()); err != nil || strings.Join(got, ",") != "Success" {
 		t.Fatalf("recording session = %v, %v; want one Success", got, err)
 	}
@@ -225,7 +226,7 @@ func TestSameKeySameRedactedValues(t *testing.T) {
 		path := cassettePath(t)
 		_, upstream := startFake(t)
 		_, rec := recordWith(t, path, upstream, sessionCreds, testRedactor(t, key), io.Discard)
-		if _, err := session(ctx, client(rec.URL, clientCreds), fakeaws.DefaultCustomers[0].Token, time.Now()); err != nil {
+		if _, err := session(ctx, client(rec.URL, clientCreds), fakeaws.DefaultCustomers()[0].Token, time.Now()); err != nil {
 			t.Fatal(err)
 		}
 		c, err := cassettes.Load(path)
@@ -266,16 +267,16 @@ func TestRedactFileThenReplay(t *testing.T) {
 	ctx := context.Background()
 	path := cassettePath(t)
 	_, upstream := startFake(t)
-	keeping, err := cassettes.Rules{Keep: []string{"CustomerAWSAccountId", "LicenseArn"}}.Redactor(testKey)
+	keeping, err := redact.Rules{Keep: []string{"CustomerAWSAccountId", "LicenseArn"}}.Redactor(testKey)
 	if err != nil {
 		t.Fatal(err)
 	}
 	_, rec := recordWith(t, path, upstream, sessionCreds, keeping, io.Discard)
-	token := fakeaws.DefaultCustomers[0].Token
+	token := fakeaws.DefaultCustomers()[0].Token
 	if _, err := session(ctx, client(rec.URL, clientCreds), token, time.Now()); err != nil {
 		t.Fatal(err)
 	}
-	if found, _, _ := cassettes.NewScanner().File(path); len(found) == 0 {
+	if found, _, _ := redact.NewScanner().File(path); len(found) == 0 {
 		t.Fatal("the cassette recorded keeping account ids verifies clean, want findings")
 	}
 	r := testRedactor(t, testKey)
@@ -290,7 +291,7 @@ func TestRedactFileThenReplay(t *testing.T) {
 	if second, _ := os.ReadFile(path); !bytes.Equal(first, second) {
 		t.Fatal("second redact rewrote the file")
 	}
-	if found, _, err := cassettes.NewScanner().File(path); err != nil || len(found) != 0 {
+	if found, _, err := redact.NewScanner().File(path); err != nil || len(found) != 0 {
 		t.Fatalf("after redact: %v, %v; want clean", found, err)
 	}
 	upstream.Close()
@@ -304,12 +305,12 @@ func TestRedactFileThenReplay(t *testing.T) {
 // or temporary credentials, holds nothing verify reports.
 func TestRecordedSessionsVerifyClean(t *testing.T) {
 	t.Parallel()
-	for _, creds := range fakeaws.DefaultCredentials {
+	for _, creds := range fakeaws.DefaultCredentials() {
 		path := cassettePath(t)
 		_, upstream := startFake(t)
 		_, rec := recordWith(t, path, upstream, creds, testRedactor(t, testKey), io.Discard)
 		script(context.Background(), client(rec.URL, replayCreds), time.Now())
-		found, n, err := cassettes.NewScanner().File(path)
+		found, n, err := redact.NewScanner().File(path)
 		if err != nil || n == 0 || len(found) != 0 {
 			t.Errorf("recorded with %s: %d interactions, findings %v, error %v; want none", creds.AccessKeyID, n, found, err)
 		}

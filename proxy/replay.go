@@ -11,9 +11,9 @@ import (
 	"unsafe"
 
 	"github.com/metervcr/metervcr/cassettes"
-	"github.com/metervcr/metervcr/cassettes/metering"
 	"github.com/metervcr/metervcr/internal/hugepage"
 	"github.com/metervcr/metervcr/matcher"
+	"github.com/metervcr/metervcr/metering"
 )
 
 // response is a recorded response ready to serve: its headers are built

@@ -18,8 +18,8 @@ import (
 	"github.com/aws/smithy-go"
 
 	"github.com/metervcr/metervcr/cassettes"
-	"github.com/metervcr/metervcr/cassettes/metering"
 	"github.com/metervcr/metervcr/matcher"
+	"github.com/metervcr/metervcr/metering"
 	"github.com/metervcr/metervcr/proxy"
 	"github.com/metervcr/metervcr/proxy/fakeaws"
 )
@@ -105,7 +105,7 @@ func TestBatchEchoesLiveRecords(t *testing.T) {
 	path := cassettePath(t)
 	_, upstream := startFake(t)
 	_, rec := startRecorder(t, path, upstream, testKey)
-	customer := fakeaws.DefaultCustomers[0]
+	customer := fakeaws.DefaultCustomers()[0]
 	batch := func(c *mm.Client, at time.Time) (*mm.BatchMeterUsageOutput, error) {
 		return c.BatchMeterUsage(context.Background(), &mm.BatchMeterUsageInput{ProductCode: aws.String(customer.ProductCode), UsageRecords: []types.UsageRecord{
 			{CustomerIdentifier: aws.String(customer.CustomerIdentifier), Dimension: aws.String("users"), Quantity: aws.Int32(3), Timestamp: aws.Time(at)},

@@ -17,8 +17,9 @@ import (
 	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
 
 	"github.com/metervcr/metervcr/cassettes"
-	"github.com/metervcr/metervcr/cassettes/metering"
+	"github.com/metervcr/metervcr/cassettes/redact"
 	"github.com/metervcr/metervcr/matcher"
+	"github.com/metervcr/metervcr/metering"
 )
 
 // Server records or replays Marketplace Metering requests. It is an
@@ -32,7 +33,7 @@ type Server struct {
 	// read the time the request arrived instead of the clock again.
 	clockIsReal bool
 	log         *slog.Logger
-	redactor    *cassettes.Redactor
+	redactor    *redact.Redactor
 
 	// Record.
 	writer    *cassettes.Writer

@@ -13,7 +13,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 
 	"github.com/metervcr/metervcr/cassettes"
-	"github.com/metervcr/metervcr/cassettes/metering"
+	"github.com/metervcr/metervcr/cassettes/redact"
+	"github.com/metervcr/metervcr/metering"
 )
 
 // TestServer is a metervcr Server listening on a loopback port, for Go
@@ -73,7 +74,7 @@ func NewTestServer(tb TB, cfg Config) *TestServer {
 //     that carry real tokens (registration tokens) match their keyless
 //     placeholders, but a request that carries a buyer's real account id
 //     matches only when the Redactor is keyed like the recording
-//     (cassettes.LoadKey); requests that carry the pseudonyms, as replayed
+//     (redact.LoadKey); requests that carry the pseudonyms, as replayed
 //     answers hand them out, match without it. In Record it means a
 //     one-off random key: cassettes stay free of secrets, and account id
 //     pseudonyms change from run to run.
@@ -95,7 +96,7 @@ func StartTestServer(cfg Config) (*TestServer, error) {
 		}
 		cfg.Interactions = demo.Interactions
 		if cfg.Redactor == nil {
-			if cfg.Redactor, err = cassettes.NewRedactor(cassettes.DemoKey, nil, nil); err != nil {
+			if cfg.Redactor, err = redact.New(redact.DemoKey, nil, nil); err != nil {
 				return nil, err
 			}
 		}
@@ -106,7 +107,7 @@ func StartTestServer(cfg Config) (*TestServer, error) {
 			key = make([]byte, 32)
 			rand.Read(key) // never fails (crypto/rand panics rather than return an error)
 		}
-		r, err := cassettes.NewRedactor(key, nil, nil)
+		r, err := redact.New(key, nil, nil)
 		if err != nil {
 			return nil, err
 		}

@@ -17,7 +17,7 @@ import (
 	mm "github.com/aws/aws-sdk-go-v2/service/marketplacemetering"
 	"github.com/aws/smithy-go"
 
-	"github.com/metervcr/metervcr/cassettes/metering"
+	"github.com/metervcr/metervcr/metering"
 	"github.com/metervcr/metervcr/proxy"
 )
 

@@ -11,8 +11,8 @@ import (
 	"slices"
 	"time"
 
-	"github.com/metervcr/metervcr/cassettes"
-	"github.com/metervcr/metervcr/cassettes/metering"
+	"github.com/metervcr/metervcr/cassettes/redact"
+	"github.com/metervcr/metervcr/metering"
 )
 
 // bench runs the measurements of one invocation.
@@ -91,7 +91,7 @@ func generateAll(dir string, sizes []int, out io.Writer) (map[int]string, error)
 	if err != nil {
 		return nil, err
 	}
-	r, err := cassettes.NewRedactor(key, nil, nil)
+	r, err := redact.New(key, nil, nil)
 	if err != nil {
 		return nil, err
 	}

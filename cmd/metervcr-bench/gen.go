@@ -12,7 +12,8 @@ import (
 	"time"
 
 	"github.com/metervcr/metervcr/cassettes"
-	"github.com/metervcr/metervcr/cassettes/metering"
+	"github.com/metervcr/metervcr/cassettes/redact"
+	"github.com/metervcr/metervcr/metering"
 )
 
 // benchKey keys the placeholders of generated cassettes; replay is given
@@ -89,7 +90,7 @@ const userAgent = "aws-sdk-go-v2/1.48.0 ua/2.1 os/linux lang/go#1.26 md/GOOS#lin
 // builds them, sealed by the Redactor as recording seals them, encoded by
 // cassettes.Encode. Interactions are sealed and encoded in parallel chunks;
 // the concatenation is what one Encode of them all writes.
-func generate(path string, n int, r *cassettes.Redactor) error {
+func generate(path string, n int, r *redact.Redactor) error {
 	at := time.Now()
 	workers := runtime.GOMAXPROCS(0)
 	chunk := (n + workers - 1) / workers

@@ -14,7 +14,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/metervcr/metervcr/cassettes/metering"
+	"github.com/metervcr/metervcr/metering"
 )
 
 // result is what one load run measured.

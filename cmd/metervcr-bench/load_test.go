@@ -15,7 +15,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/metervcr/metervcr/cassettes/metering"
+	"github.com/metervcr/metervcr/metering"
 )
 
 // tlsBaseline starts the baseline handler over HTTPS with a certificate

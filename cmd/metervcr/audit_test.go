@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/metervcr/metervcr/cassettes"
+	"github.com/metervcr/metervcr/cassettes/redact"
 )
 
 // The audit commands run in-process; like every in-process CLI test they
@@ -15,7 +15,7 @@ import (
 
 const (
 	demoCassette    = "../../cassettes/demo.yaml"
-	inspectCassette = "../../cassettes/testdata/inspect.yaml"
+	inspectCassette = "../../cassettes/audit/testdata/inspect.yaml"
 	diffOld         = "../../matcher/testdata/diff-old.yaml"
 	diffNew         = "../../matcher/testdata/diff-new.yaml"
 )
@@ -43,7 +43,7 @@ func plantSecrets(s string) string {
 		{"- REDACTED-7980aa9b5d2b3b12", "- AWS4-HMAC-SHA256 Credential=AKIAI44QH8DHBEXAMPLE/20261128/us-east-1/aws-marketplace/aws4_request, SignedHeaders=host, Signature=abc"},
 		{"url: https://metering.marketplace.us-east-1.amazonaws.com/\n        method: POST\n      response:\n        body: '{\"MeteringRecordId\":\"ce43",
 			"url: https://metering.marketplace.us-east-1.amazonaws.com/?X-Amz-Security-Token=FwoGZXIvYXdzEXAMPLEPLANTEDSESSIONTOKEN0123\n        method: POST\n      response:\n        body: '{\"MeteringRecordId\":\"ce43"},
-		{`"RegistrationToken":"` + cassettes.KeylessPlaceholder("FAKE-REGISTRATION-TOKEN-EXAMPLE") + `"`, `"RegistrationToken":"FAKE-REGISTRATION-TOKEN-EXAMPLE"`},
+		{`"RegistrationToken":"` + redact.KeylessPlaceholder("FAKE-REGISTRATION-TOKEN-EXAMPLE") + `"`, `"RegistrationToken":"FAKE-REGISTRATION-TOKEN-EXAMPLE"`},
 		{`"UsageRecord":{"CustomerIdentifier":"cust-EXAMPLE123","Dimension":"admins"`, `"UsageRecord":{"CustomerAWSAccountId":"111122223333","Dimension":"admins"`},
 		{`"message":"Rate exceeded"`, `"message":"Rate exceeded for account 444455556666"`},
 	} {

@@ -98,14 +98,14 @@ func TestAWSCLIThroughHTTPSProxy(t *testing.T) {
 	through := func(p *process) []string {
 		return []string{"HTTPS_PROXY=" + p.URL, "AWS_CA_BUNDLE=" + filepath.Join(stateDir, "ca.pem"), "NO_PROXY="}
 	}
-	customer := fakeaws.DefaultCustomers[0]
+	customer := fakeaws.DefaultCustomers()[0]
 	calls := [][]string{
 		{"meter-usage", "--product-code", cassettes.DemoProduct, "--usage-dimension", "forwarded", "--usage-quantity", "4",
 			"--timestamp", time.Now().UTC().Format(time.RFC3339)},
 		{"batch-meter-usage", "--product-code", customer.ProductCode, "--usage-records",
 			`[{"Timestamp":"` + time.Now().UTC().Format(time.RFC3339) + `","CustomerIdentifier":"` + customer.CustomerIdentifier + `","Dimension":"users","Quantity":2}]`},
 	}
-	cliCreds := fakeaws.DefaultCredentials[0] // the fake checks the CLI's own signature
+	cliCreds := fakeaws.DefaultCredentials()[0] // the fake checks the CLI's own signature
 	var recorded []string
 	for _, call := range calls {
 		code, out := runAWSCLI(t, through(rec), cliCreds, call...)

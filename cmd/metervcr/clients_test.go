@@ -20,7 +20,7 @@ import (
 	"github.com/aws/smithy-go"
 
 	"github.com/metervcr/metervcr/cassettes"
-	"github.com/metervcr/metervcr/cassettes/metering"
+	"github.com/metervcr/metervcr/metering"
 	"github.com/metervcr/metervcr/proxy/fakeaws"
 )
 
@@ -65,7 +65,7 @@ func (a answer) String() string {
 // errors included, with usage timestamps taken at now.
 func session(now time.Time) []call {
 	ts := now.UTC().Format("2006-01-02T15:04:05.000Z07:00")
-	customer := fakeaws.DefaultCustomers[0]
+	customer := fakeaws.DefaultCustomers()[0]
 	return []call{
 		{Op: metering.MeterUsage, Input: map[string]any{"ProductCode": cassettes.DemoProduct, "UsageDimension": "requests",
 			"UsageQuantity": 10, "Timestamp": ts}},

@@ -13,6 +13,7 @@ import (
 	"testing"
 
 	"github.com/metervcr/metervcr/cassettes"
+	"github.com/metervcr/metervcr/cassettes/redact"
 	"github.com/metervcr/metervcr/proxy/fakeaws"
 )
 
@@ -130,7 +131,7 @@ func TestCommandLine(t *testing.T) {
 		t.Fatal(err)
 	}
 	state := in("state")
-	if _, err := cassettes.LoadKey(state, true); err != nil { // no "no redaction key" line
+	if _, err := redact.LoadKey(state, true); err != nil { // no "no redaction key" line
 		t.Fatal(err)
 	}
 	// Process substitution: the shell passes <(...) as /dev/fd/N, a pipe.

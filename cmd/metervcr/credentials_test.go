@@ -26,7 +26,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/metervcr/metervcr/cassettes"
-	"github.com/metervcr/metervcr/cassettes/metering"
+	"github.com/metervcr/metervcr/metering"
 	"github.com/metervcr/metervcr/proxy/fakeaws"
 )
 
@@ -75,7 +75,7 @@ func forwardClient(t *testing.T, proxyURL, caFile string) *mm.Client {
 	if err != nil {
 		t.Fatal(err)
 	}
-	key := fakeaws.DefaultCredentials[1]
+	key := fakeaws.DefaultCredentials()[1]
 	return mm.NewFromConfig(aws.Config{
 		Region:      "us-east-1",
 		Credentials: credentials.NewStaticCredentialsProvider(key.AccessKeyID, key.SecretAccessKey, key.SessionToken),

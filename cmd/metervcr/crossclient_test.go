@@ -11,7 +11,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/metervcr/metervcr/cassettes"
+	"github.com/metervcr/metervcr/cassettes/redact"
 	"github.com/metervcr/metervcr/proxy/fakeaws"
 )
 
@@ -143,7 +143,7 @@ func replayedCalls(full []call, from, to string) []int {
 // under key.
 func redactAnswers(t *testing.T, key []byte, calls []call, answers []answer) []answer {
 	t.Helper()
-	red, err := cassettes.NewRedactor(key, nil, nil)
+	red, err := redact.New(key, nil, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -6,6 +6,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/metervcr/metervcr/cassettes"
+	"github.com/metervcr/metervcr/cassettes/audit"
 )
 
 func inspectCommand(stdout io.Writer) *cli.Command {
@@ -40,7 +41,7 @@ func inspectCommand(stdout io.Writer) *cli.Command {
 				}
 				cs = append(cs, cas)
 			}
-			rep := cassettes.Inspect(cs...)
+			rep := audit.Inspect(cs...)
 			var err error
 			switch format {
 			case "json":

@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/metervcr/metervcr/cassettes/metering"
+	"github.com/metervcr/metervcr/metering"
 	"github.com/metervcr/metervcr/proxy/fakeaws"
 )
 

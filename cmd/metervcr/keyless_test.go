@@ -13,12 +13,12 @@ import (
 	mm "github.com/aws/aws-sdk-go-v2/service/marketplacemetering"
 	"github.com/aws/smithy-go"
 
-	"github.com/metervcr/metervcr/cassettes"
+	"github.com/metervcr/metervcr/cassettes/redact"
 	"github.com/metervcr/metervcr/proxy/fakeaws"
 )
 
 // keyedTokensCassette is the demo cassette as metervcr recorded it when
-// placeholders of tokens were keyed (with cassettes.DemoKey).
+// placeholders of tokens were keyed (with redact.DemoKey).
 const keyedTokensCassette = "../../cassettes/testdata/keyed-tokens.yaml"
 
 // TestKeyedTokensCassetteUpgrade: a cassette whose registration tokens have
@@ -36,8 +36,8 @@ func TestKeyedTokensCassetteUpgrade(t *testing.T) {
 	if err := os.WriteFile(path, data, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	demoKey := "METERVCR_REDACTION_KEY=" + hex.EncodeToString(cassettes.DemoKey)
-	token := fakeaws.DefaultCustomers[0].Token
+	demoKey := "METERVCR_REDACTION_KEY=" + hex.EncodeToString(redact.DemoKey)
+	token := fakeaws.DefaultCustomers()[0].Token
 	resolve := func(p *process) (*mm.ResolveCustomerOutput, error) {
 		return sdk(p.URL).ResolveCustomer(context.Background(), &mm.ResolveCustomerInput{RegistrationToken: aws.String(token)})
 	}
@@ -63,7 +63,7 @@ func TestKeyedTokensCassetteUpgrade(t *testing.T) {
 		!strings.Contains(errOut, "METERVCR_REDACTION_KEY") {
 		t.Errorf("redact --token without the key: exit %d, stderr %q; want %d naming METERVCR_REDACTION_KEY", code, errOut, exitUsage)
 	}
-	t.Setenv("METERVCR_REDACTION_KEY", hex.EncodeToString(cassettes.DemoKey))
+	t.Setenv("METERVCR_REDACTION_KEY", hex.EncodeToString(redact.DemoKey))
 	code, out, errOut := runApp(t, "redact", "--token", token, path)
 	if code != 0 || !strings.Contains(out, "interaction 5: request body RegistrationToken: redacted: keyed placeholder of a given token, now keyless") {
 		t.Fatalf("redact --token: exit %d, stdout %q, stderr %q", code, out, errOut)

@@ -191,7 +191,7 @@ func (p *process) stop(t *testing.T) int {
 }
 
 func recordEnv(t *testing.T) []string {
-	creds := fakeaws.DefaultCredentials[0]
+	creds := fakeaws.DefaultCredentials()[0]
 	return []string{
 		"AWS_ACCESS_KEY_ID=" + creds.AccessKeyID, "AWS_SECRET_ACCESS_KEY=" + creds.SecretAccessKey,
 		"AWS_SESSION_TOKEN=" + creds.SessionToken, "AWS_PROFILE=", "AWS_CONFIG_FILE=" + filepath.Join(t.TempDir(), "none"),

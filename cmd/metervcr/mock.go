@@ -104,10 +104,10 @@ func printMockHowTo(w io.Writer, url string, cfg fakeaws.Config) {
 	fmt.Fprintf(w, "metervcr: endpoint mode: aws --endpoint-url %s ...  or  export AWS_ENDPOINT_URL_MARKETPLACE_METERING=%s\n", url, url)
 	products, customers := cfg.Products, cfg.Customers
 	if products == nil {
-		products = fakeaws.DefaultProducts
+		products = fakeaws.DefaultProducts()
 	}
 	if customers == nil {
-		customers = fakeaws.DefaultCustomers
+		customers = fakeaws.DefaultCustomers()
 	}
 	var tokens []string
 	for _, c := range customers {
@@ -132,9 +132,9 @@ func printMockHowTo(w io.Writer, url string, cfg fakeaws.Config) {
 	if cfg.SkipSignatures {
 		fmt.Fprintln(w, "metervcr: signatures are not checked: any credentials will do (--verify-signatures checks them)")
 	} else {
-		key := fakeaws.DefaultCredentials[0]
+		key := fakeaws.DefaultCredentials()[0]
 		env = "AWS_ACCESS_KEY_ID=" + key.AccessKeyID + " AWS_SECRET_ACCESS_KEY=" + key.SecretAccessKey
-		tmp := fakeaws.DefaultCredentials[1]
+		tmp := fakeaws.DefaultCredentials()[1]
 		fmt.Fprintf(w, "metervcr: signatures are checked; sign with a test key pair:\n  %s\n  or AWS_ACCESS_KEY_ID=%s AWS_SECRET_ACCESS_KEY=%s AWS_SESSION_TOKEN=%s\n",
 			env, tmp.AccessKeyID, tmp.SecretAccessKey, tmp.SessionToken)
 	}
@@ -160,7 +160,7 @@ func shortList(items []string) string {
 // line, each after indent.
 func reservedLines(indent string) string {
 	var b strings.Builder
-	for _, r := range fakeaws.Reserved {
+	for _, r := range fakeaws.Reserved() {
 		fmt.Fprintf(&b, "%s%s\n", indent, r)
 	}
 	return b.String()

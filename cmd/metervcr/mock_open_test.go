@@ -11,7 +11,7 @@ import (
 	mm "github.com/aws/aws-sdk-go-v2/service/marketplacemetering"
 	"github.com/aws/aws-sdk-go-v2/service/marketplacemetering/types"
 
-	"github.com/metervcr/metervcr/cassettes/metering"
+	"github.com/metervcr/metervcr/metering"
 	"github.com/metervcr/metervcr/proxy/fakeaws"
 )
 
@@ -115,10 +115,10 @@ func checkReserved(t *testing.T, url string) {
 		fakeaws.NotSubscribedAccountID:   string(types.UsageRecordResultStatusCustomerNotSubscribed),
 		fakeaws.NotSubscribedCustomer:    string(types.UsageRecordResultStatusCustomerNotSubscribed),
 	}
-	if len(fakeaws.Reserved) != len(want) {
-		t.Errorf("fakeaws.Reserved lists %d values, want the %d checked here", len(fakeaws.Reserved), len(want))
+	if len(fakeaws.Reserved()) != len(want) {
+		t.Errorf("fakeaws.Reserved lists %d values, want the %d checked here", len(fakeaws.Reserved()), len(want))
 	}
-	for _, r := range fakeaws.Reserved {
+	for _, r := range fakeaws.Reserved() {
 		call, ok := calls[r.Member]
 		if !ok {
 			t.Errorf("no call sends %s %s", r.Member, r.Value)
@@ -174,12 +174,12 @@ func TestMockCommandWithoutFlags(t *testing.T) {
 	p.stop(t)
 	stderr := p.stderr.String()
 	for _, want := range []string{"any product code and dimension", "any token resolves to a customer derived from it",
-		fakeaws.DefaultCustomers[0].Token + " -> " + fakeaws.DefaultCustomers[0].CustomerIdentifier} {
+		fakeaws.DefaultCustomers()[0].Token + " -> " + fakeaws.DefaultCustomers()[0].CustomerIdentifier} {
 		if !strings.Contains(stderr, want) {
 			t.Errorf("start-up lines lack %q:\n%s", want, stderr)
 		}
 	}
-	for _, r := range fakeaws.Reserved {
+	for _, r := range fakeaws.Reserved() {
 		if !strings.Contains(stderr, r.String()) {
 			t.Errorf("start-up lines lack the reserved value %q:\n%s", r, stderr)
 		}
@@ -197,7 +197,7 @@ func TestMockHelpAndReadmeListReservedValues(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, r := range fakeaws.Reserved {
+	for _, r := range fakeaws.Reserved() {
 		if !strings.Contains(help, r.String()) {
 			t.Errorf("mock --help lacks %q:\n%s", r, help)
 		}

@@ -19,7 +19,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/marketplacemetering/types"
 	"github.com/aws/smithy-go"
 
-	"github.com/metervcr/metervcr/cassettes/metering"
+	"github.com/metervcr/metervcr/metering"
 	"github.com/metervcr/metervcr/proxy"
 	"github.com/metervcr/metervcr/proxy/fakeaws"
 )
@@ -88,9 +88,9 @@ func errorCode(err error) string {
 }
 
 var (
-	testKey  = fakeaws.DefaultCredentials[0]
-	product  = fakeaws.DefaultProducts[0]
-	customer = fakeaws.DefaultCustomers[0]
+	testKey  = fakeaws.DefaultCredentials()[0]
+	product  = fakeaws.DefaultProducts()[0]
+	customer = fakeaws.DefaultCustomers()[0]
 )
 
 // lastHour returns a time m minutes into the hour before the current one:
@@ -271,7 +271,7 @@ func TestMockSignatures(t *testing.T) {
 		code string
 	}{
 		{"verified, test key", verifying, testKey, ""},
-		{"verified, temporary test key", verifying, fakeaws.DefaultCredentials[1], ""},
+		{"verified, temporary test key", verifying, fakeaws.DefaultCredentials()[1], ""},
 		{"verified, wrong secret", verifying, wrongSecret, metering.ErrInvalidSignature},
 		{"verified, unknown key", verifying, unknownKey, metering.ErrUnrecognizedClient},
 		{"not verified, wrong secret", open, wrongSecret, ""},

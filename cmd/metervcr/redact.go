@@ -7,6 +7,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/metervcr/metervcr/cassettes"
+	"github.com/metervcr/metervcr/cassettes/redact"
 )
 
 func redactCommand(stdout, stderr io.Writer) *cli.Command {
@@ -39,7 +40,7 @@ func redactCommand(stdout, stderr io.Writer) *cli.Command {
 				return err
 			}
 			if key == nil {
-				return usageError("--token needs the redaction key the cassette was recorded with: set METERVCR_REDACTION_KEY, or give its --ca-dir (holding %s)", cassettes.KeyFile)
+				return usageError("--token needs the redaction key the cassette was recorded with: set METERVCR_REDACTION_KEY, or give its --ca-dir (holding %s)", redact.KeyFile)
 			}
 			redactor, err := newRedactor(c, key)
 			if err != nil {
@@ -75,7 +76,7 @@ func redactCommand(stdout, stderr io.Writer) *cli.Command {
 
 // reportKeyedTokens lists the tokens of the cassette at path that still
 // hold keyed placeholders, and how to make them keyless.
-func reportKeyedTokens(w io.Writer, redactor *cassettes.Redactor, path string) error {
+func reportKeyedTokens(w io.Writer, redactor *redact.Redactor, path string) error {
 	c, err := cassettes.Load(path)
 	if err != nil {
 		return loadError(path, err)

@@ -25,6 +25,7 @@ import (
 	mm "github.com/aws/aws-sdk-go-v2/service/marketplacemetering"
 
 	"github.com/metervcr/metervcr/cassettes"
+	"github.com/metervcr/metervcr/cassettes/redact"
 	"github.com/metervcr/metervcr/proxy/fakeaws"
 )
 
@@ -181,10 +182,10 @@ func TestNoSecretInLogs(t *testing.T) {
 	defer fake.Close()
 	path := filepath.Join(t.TempDir(), "logs.yaml")
 	p := start(t, recordEnv(t), "record", "--cassette", path, "--upstream", fake.URL, "--log-level", "debug")
-	creds := fakeaws.DefaultCredentials[1]
+	creds := fakeaws.DefaultCredentials()[1]
 	c := mm.NewFromConfig(aws.Config{Region: "us-east-1", Credentials: credentials.NewStaticCredentialsProvider(creds.AccessKeyID, creds.SecretAccessKey, creds.SessionToken)},
 		func(o *mm.Options) { o.BaseEndpoint = aws.String(p.URL); o.RetryMaxAttempts = 1 })
-	c.ResolveCustomer(context.Background(), &mm.ResolveCustomerInput{RegistrationToken: aws.String(fakeaws.DefaultCustomers[0].Token)})
+	c.ResolveCustomer(context.Background(), &mm.ResolveCustomerInput{RegistrationToken: aws.String(fakeaws.DefaultCustomers()[0].Token)})
 	meter(c, "logged", 1)
 	p.cmd.Process.Signal(syscall.SIGTERM)
 	<-p.done
@@ -192,10 +193,10 @@ func TestNoSecretInLogs(t *testing.T) {
 	if !strings.Contains(log, "ResolveCustomer") {
 		t.Fatalf("log lacks the request lines:\n%s", log)
 	}
-	if findings := cassettes.NewScanner().Text(log); len(findings) > 0 {
+	if findings := redact.NewScanner().Text(log); len(findings) > 0 {
 		t.Fatalf("the log holds secrets: %v\n%s", findings, log)
 	}
-	for _, s := range []string{creds.AccessKeyID, creds.SessionToken, fakeaws.DefaultCustomers[0].Token, fakeaws.DefaultCredentials[0].AccessKeyID} {
+	for _, s := range []string{creds.AccessKeyID, creds.SessionToken, fakeaws.DefaultCustomers()[0].Token, fakeaws.DefaultCredentials()[0].AccessKeyID} {
 		if strings.Contains(log, s) {
 			t.Fatalf("the log holds %q:\n%s", s, log)
 		}

@@ -5,8 +5,8 @@ import (
 
 	"github.com/urfave/cli/v2"
 
-	"github.com/metervcr/metervcr/cassettes/metering"
 	"github.com/metervcr/metervcr/matcher"
+	"github.com/metervcr/metervcr/metering"
 	"github.com/metervcr/metervcr/proxy"
 )
 
@@ -34,7 +34,7 @@ func replayOptions(c *cli.Context, cfg *proxy.Config) error {
 		return usageError("--order %q: want repeat-last or once", c.String("order"))
 	}
 	match := matcher.Default(nil)
-	match.IgnoreBody = append(append([]string(nil), metering.IgnoredBodyFields...), c.StringSlice("ignore-body")...)
+	match.IgnoreBody = append(metering.IgnoredBodyFields(), c.StringSlice("ignore-body")...)
 	switch c.String("timestamps") {
 	case "ignore":
 	case "hour":

@@ -6,7 +6,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 
-	"github.com/metervcr/metervcr/cassettes"
+	"github.com/metervcr/metervcr/cassettes/redact"
 )
 
 // The flags of user redaction rules, shared by record, replay, verify,
@@ -15,7 +15,7 @@ import (
 func configFlag() cli.Flag {
 	return &cli.StringFlag{
 		Name: "config", EnvVars: []string{"METERVCR_CONFIG"},
-		Usage: "project configuration file with redaction rules; default: " + cassettes.ConfigFile + " in the working directory, when present",
+		Usage: "project configuration file with redaction rules; default: " + redact.ConfigFile + " in the working directory, when present",
 	}
 }
 
@@ -49,27 +49,27 @@ func ruleFlags() []cli.Flag {
 // redactionRules returns the rules of the configuration file (--config, or
 // .metervcr.yaml in the working directory when it exists) followed by those
 // of the flags. A command without some of the flags reads them as empty.
-func redactionRules(c *cli.Context) (cassettes.Rules, error) {
-	var rules cassettes.Rules
+func redactionRules(c *cli.Context) (redact.Rules, error) {
+	var rules redact.Rules
 	path := c.String("config")
 	explicit := path != ""
 	if !explicit {
-		path = cassettes.ConfigFile
+		path = redact.ConfigFile
 	}
-	cfg, err := cassettes.LoadConfig(path)
+	cfg, err := redact.LoadConfig(path)
 	switch {
 	case err == nil:
 		rules = cfg.Redaction
 	case !explicit && errors.Is(err, fs.ErrNotExist):
 		// No project configuration: the defaults apply.
 	case errors.Is(err, fs.ErrNotExist):
-		return rules, usageError("%v; give an existing file to --config, or leave it out to use %s when present", err, cassettes.ConfigFile)
+		return rules, usageError("%v; give an existing file to --config, or leave it out to use %s when present", err, redact.ConfigFile)
 	default:
 		return rules, usageError("%v; fix the file (see README: Auditing cassettes)", err)
 	}
-	flags := cassettes.Rules{Headers: c.StringSlice("redact-header"), Keep: c.StringSlice("keep-field")}
+	flags := redact.Rules{Headers: c.StringSlice("redact-header"), Keep: c.StringSlice("keep-field")}
 	for _, s := range c.StringSlice("redact-field") {
-		f, err := cassettes.ParseFieldRule(s)
+		f, err := redact.ParseFieldRule(s)
 		if err != nil {
 			return rules, usageError("--redact-field %s: %v", s, err)
 		}
@@ -79,8 +79,8 @@ func redactionRules(c *cli.Context) (cassettes.Rules, error) {
 }
 
 // newRedactor returns the Redactor for key with the user's rules; it
-// replaces cassettes.NewRedactor(key, nil, nil) wherever rules apply.
-func newRedactor(c *cli.Context, key []byte) (*cassettes.Redactor, error) {
+// replaces redact.New(key, nil, nil) wherever rules apply.
+func newRedactor(c *cli.Context, key []byte) (*redact.Redactor, error) {
 	rules, err := redactionRules(c)
 	if err != nil {
 		return nil, err
@@ -93,7 +93,7 @@ func newRedactor(c *cli.Context, key []byte) (*cassettes.Redactor, error) {
 }
 
 // newScanner returns the Scanner for the user's rules.
-func newScanner(c *cli.Context) (*cassettes.Scanner, error) {
+func newScanner(c *cli.Context) (*redact.Scanner, error) {
 	rules, err := redactionRules(c)
 	if err != nil {
 		return nil, err

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/metervcr/metervcr/cassettes"
+	"github.com/metervcr/metervcr/cassettes/redact"
 	"github.com/metervcr/metervcr/proxy"
 )
 
@@ -140,15 +141,15 @@ func clientURL(listen string, addr net.Addr) (url string, everywhere bool) {
 // holds.
 func redactionKey(dir string, create bool, log *slog.Logger) ([]byte, error) {
 	if s := os.Getenv("METERVCR_REDACTION_KEY"); s != "" {
-		k, err := cassettes.ParseKey(s)
+		k, err := redact.ParseKey(s)
 		if err != nil {
-			return nil, usageError("METERVCR_REDACTION_KEY: %v; set it to the hex key of %s", err, cassettes.KeyFile)
+			return nil, usageError("METERVCR_REDACTION_KEY: %v; set it to the hex key of %s", err, redact.KeyFile)
 		}
 		return k, nil
 	}
-	k, err := cassettes.LoadKey(dir, create)
+	k, err := redact.LoadKey(dir, create)
 	if errors.Is(err, fs.ErrNotExist) && !create {
-		log.Info("no redaction key (METERVCR_REDACTION_KEY, or "+cassettes.KeyFile+" in --ca-dir): registration tokens and other "+
+		log.Info("no redaction key (METERVCR_REDACTION_KEY, or "+redact.KeyFile+" in --ca-dir): registration tokens and other "+
 			"secrets still match; buyer account ids match only as the pseudonyms the cassette holds", "dir", dir)
 		return nil, nil
 	}

@@ -182,7 +182,7 @@ func (s *Service) errUnknownToken() error {
 	e := errInvalidToken()
 	product := s.example
 	if product == "" {
-		product = DefaultProducts[0]
+		product = defaultProducts[0]
 	}
 	if s.file != "" {
 		e.message += fmt.Sprintf(" metervcr: this registration token is not in %s; add an entry to the file, with the token you sent as TOKEN: "+

@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/metervcr/metervcr/cassettes/metering"
+	"github.com/metervcr/metervcr/metering"
 )
 
 func TestParseCustomers(t *testing.T) {

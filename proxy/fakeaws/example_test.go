@@ -27,7 +27,7 @@ func Example() {
 	srv := httptest.NewServer(svc)
 	defer srv.Close()
 
-	key := fakeaws.DefaultCredentials[0]
+	key := fakeaws.DefaultCredentials()[0]
 	client := marketplacemetering.New(marketplacemetering.Options{
 		Region:       "us-east-1",
 		BaseEndpoint: aws.String(srv.URL),

@@ -32,7 +32,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/metervcr/metervcr/cassettes/metering"
+	"github.com/metervcr/metervcr/metering"
 )
 
 // Credential is a key pair the fake accepts. SessionToken, when set, must be
@@ -86,11 +86,8 @@ type Config struct {
 	Log *slog.Logger
 }
 
-// DefaultCredentials are the keys a Service accepts when Config.Credentials
-// is nil: a long-term pair (the AWS documentation's example) and a temporary
-// one with a session token. Every id contains EXAMPLE so that secret
-// scanners can tell them from real keys.
-var DefaultCredentials = []Credential{
+// defaultCredentials holds the keys DefaultCredentials returns.
+var defaultCredentials = [...]Credential{
 	{AccessKeyID: "AKIAIOSFODNN7EXAMPLE", SecretAccessKey: "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"},
 	{
 		AccessKeyID:     "ASIAIOSFODNN7EXAMPLE",
@@ -99,13 +96,21 @@ var DefaultCredentials = []Credential{
 	},
 }
 
-// DefaultProducts are the product codes that exist when Config.Products is
-// nil.
-var DefaultProducts = []string{"prodcode123example", "demo-product-2"}
+// DefaultCredentials returns, in a fresh slice, the keys a Service accepts
+// when Config.Credentials is nil: a long-term pair (the AWS documentation's
+// example) and a temporary one with a session token. Every id contains
+// EXAMPLE so that secret scanners can tell them from real keys.
+func DefaultCredentials() []Credential { return slices.Clone(defaultCredentials[:]) }
 
-// DefaultCustomers are the customers a Service knows when Config.Customers
-// is nil, one per default product.
-var DefaultCustomers = []Customer{
+// defaultProducts holds the product codes DefaultProducts returns.
+var defaultProducts = [...]string{"prodcode123example", "demo-product-2"}
+
+// DefaultProducts returns, in a fresh slice, the product codes that exist
+// when Config.Products is nil.
+func DefaultProducts() []string { return slices.Clone(defaultProducts[:]) }
+
+// defaultCustomers holds the customers DefaultCustomers returns.
+var defaultCustomers = [...]Customer{
 	{
 		Token:                "FAKE-REGISTRATION-TOKEN-EXAMPLE",
 		CustomerIdentifier:   "cust-EXAMPLE123",
@@ -119,6 +124,10 @@ var DefaultCustomers = []Customer{
 		ProductCode:          "demo-product-2",
 	},
 }
+
+// DefaultCustomers returns, in a fresh slice, the customers a Service knows
+// when Config.Customers is nil, one per default product.
+func DefaultCustomers() []Customer { return slices.Clone(defaultCustomers[:]) }
 
 // Seen describes one request the fake has answered.
 type Seen struct {
@@ -165,18 +174,18 @@ func New(cfg Config) *Service {
 	}
 	creds := cfg.Credentials
 	if creds == nil {
-		creds = DefaultCredentials
+		creds = DefaultCredentials()
 	}
 	for _, c := range creds {
 		s.credentials[c.AccessKeyID] = c
 	}
 	s.customers = slices.Clone(cfg.Customers)
 	if cfg.Customers == nil {
-		s.customers = slices.Clone(DefaultCustomers)
+		s.customers = DefaultCustomers()
 	}
 	products := cfg.Products
 	if products == nil {
-		products = DefaultProducts
+		products = DefaultProducts()
 	}
 	for _, p := range products {
 		s.products[p] = true

@@ -19,7 +19,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/marketplacemetering/types"
 	"github.com/aws/smithy-go"
 
-	"github.com/metervcr/metervcr/cassettes/metering"
+	"github.com/metervcr/metervcr/metering"
 )
 
 var (
@@ -51,7 +51,7 @@ func clientFor(srv *httptest.Server, cred Credential) *marketplacemetering.Clien
 
 func TestAllOperationsWithSDK(t *testing.T) {
 	t.Parallel()
-	for _, cred := range DefaultCredentials {
+	for _, cred := range DefaultCredentials() {
 		t.Run(cred.AccessKeyID, func(t *testing.T) {
 			t.Parallel()
 			ctx := context.Background()
@@ -74,18 +74,18 @@ func TestAllOperationsWithSDK(t *testing.T) {
 			}
 
 			rc, err := c.ResolveCustomer(ctx, &marketplacemetering.ResolveCustomerInput{
-				RegistrationToken: aws.String(DefaultCustomers[0].Token),
+				RegistrationToken: aws.String(DefaultCustomers()[0].Token),
 			})
 			if err != nil {
 				t.Fatalf("ResolveCustomer: %v", err)
 			}
-			if got, want := aws.ToString(rc.CustomerAWSAccountId), DefaultCustomers[0].CustomerAWSAccountID; got != want {
+			if got, want := aws.ToString(rc.CustomerAWSAccountId), DefaultCustomers()[0].CustomerAWSAccountID; got != want {
 				t.Errorf("ResolveCustomer CustomerAWSAccountId = %q, want %q", got, want)
 			}
-			if got, want := aws.ToString(rc.CustomerIdentifier), DefaultCustomers[0].CustomerIdentifier; got != want {
+			if got, want := aws.ToString(rc.CustomerIdentifier), DefaultCustomers()[0].CustomerIdentifier; got != want {
 				t.Errorf("ResolveCustomer CustomerIdentifier = %q, want %q", got, want)
 			}
-			if got, want := aws.ToString(rc.ProductCode), DefaultCustomers[0].ProductCode; got != want {
+			if got, want := aws.ToString(rc.ProductCode), DefaultCustomers()[0].ProductCode; got != want {
 				t.Errorf("ResolveCustomer ProductCode = %q, want %q", got, want)
 			}
 			if got := aws.ToString(rc.LicenseArn); !licenseArnRx.MatchString(got) {

@@ -6,7 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/metervcr/metervcr/cassettes/metering"
+	"github.com/metervcr/metervcr/metering"
 )
 
 // FuzzOperations feeds arbitrary bodies to every operation past the
@@ -25,7 +25,7 @@ func FuzzOperations(f *testing.F) {
 	}
 	svc := New(Config{Now: func() time.Time { return testNow }})
 	f.Fuzz(func(t *testing.T, body string) {
-		for _, op := range metering.Operations {
+		for _, op := range metering.Operations() {
 			in, err := decodeBody(body)
 			if err != nil {
 				continue

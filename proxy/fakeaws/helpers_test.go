@@ -13,15 +13,15 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
 
-	"github.com/metervcr/metervcr/cassettes/metering"
+	"github.com/metervcr/metervcr/metering"
 )
 
 // testNow is the fixed clock of the fake in tests that sign by hand.
 var testNow = time.Date(2026, 1, 2, 3, 4, 6, 0, time.UTC)
 
 var (
-	plainKey   = DefaultCredentials[0]
-	sessionKey = DefaultCredentials[1]
+	plainKey   = DefaultCredentials()[0]
+	sessionKey = DefaultCredentials()[1]
 )
 
 // meterUsageBody is a valid MeterUsage body at testNow.

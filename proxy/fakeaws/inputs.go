@@ -3,7 +3,7 @@ package fakeaws
 import (
 	"fmt"
 
-	"github.com/metervcr/metervcr/cassettes/metering"
+	"github.com/metervcr/metervcr/metering"
 )
 
 // This file reads each operation's input from the request body and checks

@@ -14,7 +14,7 @@ import (
 	mm "github.com/aws/aws-sdk-go-v2/service/marketplacemetering"
 	"github.com/aws/aws-sdk-go-v2/service/marketplacemetering/types"
 
-	"github.com/metervcr/metervcr/cassettes/metering"
+	"github.com/metervcr/metervcr/metering"
 )
 
 var (
@@ -32,7 +32,7 @@ func TestDeriveCustomerShapes(t *testing.T) {
 		{"base64 with symbols", "AbC+/dEf==xyz"},
 		{"long", strings.Repeat("tok", 400)},
 		{"non-ASCII", "jeton-été-😀"},
-		{"built-in token", DefaultCustomers[0].Token},
+		{"built-in token", DefaultCustomers()[0].Token},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -180,7 +180,7 @@ func TestOpenKeepsTheBuiltInCustomers(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	c := startOpen(t)
-	for _, want := range DefaultCustomers {
+	for _, want := range DefaultCustomers() {
 		got, err := c.ResolveCustomer(ctx, &mm.ResolveCustomerInput{RegistrationToken: aws.String(want.Token)})
 		if err != nil {
 			t.Fatalf("ResolveCustomer(%s): %v", want.Token, err)
@@ -246,13 +246,13 @@ func TestReservedValuesWithSDK(t *testing.T) {
 		NotSubscribedAccountID:   string(types.UsageRecordResultStatusCustomerNotSubscribed),
 		NotSubscribedCustomer:    string(types.UsageRecordResultStatusCustomerNotSubscribed),
 	}
-	if len(Reserved) != len(want) {
-		t.Fatalf("Reserved lists %d values, want the %d this test covers", len(Reserved), len(want))
+	if len(Reserved()) != len(want) {
+		t.Fatalf("Reserved lists %d values, want the %d this test covers", len(Reserved()), len(want))
 	}
 	_, strict := startSDK(t, plainKey)
 	services := map[string]*mm.Client{"open": startOpen(t), "strict": strict}
 	for name, c := range services {
-		for _, r := range Reserved {
+		for _, r := range Reserved() {
 			t.Run(name+" "+r.Value, func(t *testing.T) {
 				if r.Answer != want[r.Value] {
 					t.Errorf("Reserved documents %s for %s, want %s", r.Answer, r.Value, want[r.Value])

@@ -10,7 +10,7 @@ import (
 	"slices"
 	"time"
 
-	"github.com/metervcr/metervcr/cassettes/metering"
+	"github.com/metervcr/metervcr/metering"
 )
 
 // Statuses of a BatchMeterUsage result.

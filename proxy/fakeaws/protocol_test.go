@@ -6,7 +6,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/metervcr/metervcr/cassettes/metering"
+	"github.com/metervcr/metervcr/metering"
 )
 
 // TestProtocolAndValidation sends hand-made bodies, signed with the SDK's

@@ -2,8 +2,9 @@ package fakeaws
 
 import (
 	"fmt"
+	"slices"
 
-	"github.com/metervcr/metervcr/cassettes/metering"
+	"github.com/metervcr/metervcr/metering"
 )
 
 // Reserved values reach the service's error cases whatever a Service
@@ -51,8 +52,8 @@ func (r ReservedValue) String() string {
 	return fmt.Sprintf("%s %s -> %s (%s)", r.Member, r.Value, r.Answer, r.Operations)
 }
 
-// Reserved lists the reserved values in the order people read them.
-var Reserved = []ReservedValue{
+// reserved holds the values Reserved returns.
+var reserved = [...]ReservedValue{
 	{"ProductCode", NoSuchProduct, "MeterUsage, BatchMeterUsage, RegisterUsage", metering.ErrInvalidProductCode},
 	{"ProductCode", ThrottledProduct, "MeterUsage, BatchMeterUsage, RegisterUsage; every attempt", metering.ErrThrottling},
 	{"RegistrationToken", InvalidRegistrationToken, "ResolveCustomer", metering.ErrInvalidToken},
@@ -60,6 +61,10 @@ var Reserved = []ReservedValue{
 	{"CustomerAWSAccountId", NotSubscribedAccountID, "BatchMeterUsage result", statusCustomerNotSubscribed},
 	{"CustomerIdentifier", NotSubscribedCustomer, "BatchMeterUsage result", statusCustomerNotSubscribed},
 }
+
+// Reserved returns, in a fresh slice, the reserved values in the order
+// people read them.
+func Reserved() []ReservedValue { return slices.Clone(reserved[:]) }
 
 // notSubscribed reports whether a usage record names a reserved customer
 // who is subscribed to nothing.

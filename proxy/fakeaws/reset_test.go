@@ -15,7 +15,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/marketplacemetering/types"
 	"github.com/aws/smithy-go"
 
-	"github.com/metervcr/metervcr/cassettes/metering"
+	"github.com/metervcr/metervcr/metering"
 )
 
 // pastHour is the start of the hour before the current one: usage in it is
@@ -132,8 +132,8 @@ func TestResetForgetsEverything(t *testing.T) {
 	if err := meter(2); err != nil {
 		t.Errorf("ClientToken reused with another quantity after Reset: %v, want a MeteringRecordId", err)
 	}
-	if _, err := c.ResolveCustomer(ctx, &marketplacemetering.ResolveCustomerInput{RegistrationToken: aws.String(DefaultCustomers[0].Token)}); err != nil {
-		t.Errorf("ResolveCustomer(%s) after Reset: %v, want the configured customer", DefaultCustomers[0].Token, err)
+	if _, err := c.ResolveCustomer(ctx, &marketplacemetering.ResolveCustomerInput{RegistrationToken: aws.String(DefaultCustomers()[0].Token)}); err != nil {
+		t.Errorf("ResolveCustomer(%s) after Reset: %v, want the configured customer", DefaultCustomers()[0].Token, err)
 	}
 	if got := svc.Requests(); len(got) != 3 {
 		t.Errorf("Requests() after Reset and 3 calls = %+v, want 3", got)

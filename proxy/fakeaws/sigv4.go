@@ -12,7 +12,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/metervcr/metervcr/cassettes/metering"
+	"github.com/metervcr/metervcr/metering"
 )
 
 // This file verifies Signature Version 4 as AWS documents it ("Create a

@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/metervcr/metervcr/cassettes/metering"
+	"github.com/metervcr/metervcr/metering"
 )
 
 // TestSignatureKnownAnswer checks the signing chain against the get-vanilla

@@ -8,7 +8,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
-	"github.com/metervcr/metervcr/cassettes/metering"
+	"github.com/metervcr/metervcr/metering"
 )
 
 // Constraints of the API model (botocore meteringmarketplace 2016-01-14).

@@ -1,10 +1,12 @@
-package cassettes
+package redact
 
 import (
 	"net/http"
 	"os"
 	"path/filepath"
 	"testing"
+
+	"github.com/metervcr/metervcr/cassettes"
 )
 
 // FuzzScanner plants arbitrary text in every place of an interaction. The
@@ -24,8 +26,8 @@ func FuzzScanner(f *testing.F) {
 	r := testRedactor(f, "fuzzing placeholder key")
 	scanner := NewScanner()
 	f.Fuzz(func(t *testing.T, a, b string) {
-		in := &Interaction{
-			Request: Request{
+		in := &cassettes.Interaction{
+			Request: cassettes.Request{
 				Method: "POST",
 				URL:    "https://metering.marketplace.us-east-1.amazonaws.com/?q=" + a,
 				Headers: http.Header{
@@ -36,7 +38,7 @@ func FuzzScanner(f *testing.F) {
 				Form: map[string][]string{"f": {b}},
 				Body: `{"UsageRecords":[{"CustomerAWSAccountId":` + quote(a) + `,"Dimension":` + quote(b) + `}],"Raw":` + quote(a+b) + `}`,
 			},
-			Response: Response{
+			Response: cassettes.Response{
 				Code:    400,
 				Headers: http.Header{"X-Echo": {b}},
 				Body:    `{"__type":"X","message":` + quote(a+" "+b) + `}`,
@@ -51,7 +53,7 @@ func FuzzScanner(f *testing.F) {
 			t.Fatalf("second Redact changed %v", again)
 		}
 		// A text body is scanned as text.
-		text := &Interaction{Request: Request{Body: a}, Response: Response{Body: b}}
+		text := &cassettes.Interaction{Request: cassettes.Request{Body: a}, Response: cassettes.Response{Body: b}}
 		r.Redact(text)
 		if left := secretFindings(scanner.Interaction(0, text)); len(left) != 0 {
 			t.Fatalf("after Redact of text bodies, findings %v", left)
@@ -92,7 +94,7 @@ func quote(s string) string {
 // file redactor: no panic, and a file that redacts verifies without
 // secrets.
 func FuzzVerifyFile(f *testing.F) {
-	demo, err := Encode(func() []*Interaction { c, _ := Demo(); return c.Interactions }())
+	demo, err := cassettes.Encode(func() []*cassettes.Interaction { c, _ := cassettes.Demo(); return c.Interactions }())
 	if err != nil {
 		f.Fatal(err)
 	}

@@ -105,7 +105,7 @@ func ParseAuthorization(v string) (scope CredentialScope, signedHeaders []string
 // for a caller that would rather not allocate their list.
 func ParseAuthorizationText(v string) (scope CredentialScope, signedHeaders, signature string, err error) {
 	alg, params, ok := strings.Cut(strings.TrimSpace(v), " ")
-	if !ok || alg != "AWS4-HMAC-SHA256" {
+	if !ok || alg != SigV4Algorithm {
 		return scope, "", "", ErrNoSignature
 	}
 	var credential, signed string

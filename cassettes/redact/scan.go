@@ -1,4 +1,4 @@
-package cassettes
+package redact
 
 import (
 	"errors"
@@ -8,7 +8,8 @@ import (
 	"os"
 	"strings"
 
-	"github.com/metervcr/metervcr/cassettes/metering"
+	"github.com/metervcr/metervcr/cassettes"
+	"github.com/metervcr/metervcr/metering"
 )
 
 // Finding is one problem in a cassette: a credential, token or buyer
@@ -62,15 +63,15 @@ func NewScanner() *Scanner {
 // not a valid cassette is a finding, and its text is still searched for
 // credentials line by line; the error is for a file that cannot be read.
 func (s *Scanner) File(path string) ([]Finding, int, error) {
-	path = Path(path)
+	path = cassettes.Path(path)
 	data, err := os.ReadFile(path)
 	if errors.Is(err, fs.ErrNotExist) {
-		return nil, 0, fmt.Errorf("%s: %w", path, ErrNotFound)
+		return nil, 0, fmt.Errorf("%s: %w", path, cassettes.ErrNotFound)
 	}
 	if err != nil {
 		return nil, 0, err
 	}
-	c, err := Parse(data)
+	c, err := cassettes.Parse(data)
 	if err != nil {
 		// A YAML error may quote the text it choked on: mask what it quotes,
 		// and keep it on one line.
@@ -93,7 +94,7 @@ func (s *Scanner) Text(text string) []Finding {
 }
 
 // Cassette scans every interaction of c.
-func (s *Scanner) Cassette(c *Cassette) []Finding {
+func (s *Scanner) Cassette(c *cassettes.Cassette) []Finding {
 	var out []Finding
 	for i, in := range c.Interactions {
 		out = append(out, s.Interaction(i, in)...)
@@ -103,7 +104,7 @@ func (s *Scanner) Cassette(c *Cassette) []Finding {
 
 // Interaction scans one interaction, whose index is i. It does not modify
 // in.
-func (s *Scanner) Interaction(i int, in *Interaction) []Finding {
+func (s *Scanner) Interaction(i int, in *cassettes.Interaction) []Finding {
 	out := structure(i, in)
 	seen := make(map[string]bool)
 	s.policy.each(in, func(pl place, v string, hs []hit) string {
@@ -123,14 +124,14 @@ func (s *Scanner) Interaction(i int, in *Interaction) []Finding {
 // call: an X-Amz-Target naming none of the four operations, or a URL whose
 // host is not a Metering host. A URL without a host (a path) is accepted:
 // the cassette then says nothing about where the call went.
-func structure(i int, in *Interaction) []Finding {
+func structure(i int, in *cassettes.Interaction) []Finding {
 	var out []Finding
 	target := in.Request.Headers.Get(metering.HeaderTarget)
 	if _, ok := metering.OperationFromTarget(target); !ok {
 		what := "missing: not a Marketplace Metering call"
 		if target != "" {
 			what = fmt.Sprintf("%q is not a Marketplace Metering operation (want %s followed by one of %s)",
-				target, metering.TargetPrefix, strings.Join(metering.Operations, ", "))
+				target, metering.TargetPrefix, strings.Join(metering.Operations(), ", "))
 		}
 		out = append(out, Finding{Interaction: i, Where: "request header " + metering.HeaderTarget, What: what})
 	}

@@ -1,4 +1,4 @@
-package cassettes
+package redact
 
 import (
 	"encoding/json"
@@ -9,7 +9,8 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/metervcr/metervcr/cassettes/metering"
+	"github.com/metervcr/metervcr/cassettes"
+	"github.com/metervcr/metervcr/metering"
 )
 
 // visitFunc receives a place of an interaction, its value and what in it
@@ -39,7 +40,7 @@ const (
 // something, in that order; a value fn returns changed is written back,
 // and a JSON body is re-encoded only when one of its values changed. It
 // returns the parts in which it found something.
-func (p *policy) each(in *Interaction, fn visitFunc) part {
+func (p *policy) each(in *cassettes.Interaction, fn visitFunc) part {
 	return p.eachOf(in, allParts, fn)
 }
 
@@ -47,7 +48,7 @@ func (p *policy) each(in *Interaction, fn visitFunc) part {
 // part depends on that part alone, but for the operation (named by the
 // request headers) and the echoes of protected request values (found in
 // the request parts).
-func (p *policy) eachOf(in *Interaction, parts part, fn visitFunc) part {
+func (p *policy) eachOf(in *cassettes.Interaction, parts part, fn visitFunc) part {
 	op, _ := metering.OperationFromTarget(in.Request.Headers.Get(metering.HeaderTarget))
 	var echoes []echo
 	var cur, found part // the part being visited; parts with hits
@@ -125,7 +126,7 @@ func (p *policy) eachHeader(side string, h http.Header, w walker) {
 	for name, vals := range h {
 		all = append(all, entry{name, vals})
 		for _, v := range vals {
-			keyShaped = keyShaped || hasRun(v, &base64Bytes, secretKeyLen)
+			keyShaped = keyShaped || hasRun(v, &base64Bytes, metering.SecretKeyLen)
 		}
 	}
 	for _, e := range all {
@@ -170,7 +171,7 @@ func sortedNames(m map[string][]string) []string {
 
 // eachURL visits the user information, path and query of the request URL.
 // A URL that does not parse is visited as one string.
-func (p *policy) eachURL(r *Request, w walker) {
+func (p *policy) eachURL(r *cassettes.Request, w walker) {
 	fn := w.visit
 	near := metering.HasAccessKeyID(r.URL)
 	u, err := url.Parse(r.URL)
@@ -235,7 +236,7 @@ func (p *policy) eachBody(op, where, body string, w walker) string {
 		return body
 	}
 	fn := w.visit
-	doc, _ := DecodeJSON([]byte(body)) // nil when not JSON
+	doc, _ := cassettes.DecodeJSON([]byte(body)) // nil when not JSON
 	switch doc.(type) {
 	case map[string]any, []any:
 	default: // not JSON, or a bare JSON value: text
@@ -244,7 +245,7 @@ func (p *policy) eachBody(op, where, body string, w walker) string {
 	if !p.eachDoc(op, doc, where, near, fn) {
 		return body
 	}
-	b, err := EncodeJSON(doc)
+	b, err := cassettes.EncodeJSON(doc)
 	if err != nil {
 		return body // cannot happen for a decoded document
 	}

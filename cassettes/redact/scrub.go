@@ -1,12 +1,12 @@
-package cassettes
+package redact
 
 import (
 	"errors"
 	"fmt"
-	"os"
 	"strings"
 
-	"github.com/metervcr/metervcr/cassettes/metering"
+	"github.com/metervcr/metervcr/cassettes"
+	"github.com/metervcr/metervcr/metering"
 )
 
 // ErrUnredacted reports an interaction that still holds a secret after
@@ -21,7 +21,7 @@ var ErrUnredacted = errors.New("secret left after redaction")
 // URL query, form, request and response bodies, nested JSON and error
 // messages. A request value that a rule protects is also replaced where the
 // response echoes it. Redact is idempotent.
-func (r *Redactor) Redact(in *Interaction) []Finding {
+func (r *Redactor) Redact(in *cassettes.Interaction) []Finding {
 	var done []Finding
 	r.each(in, func(pl place, v string, hs []hit) string {
 		for _, h := range hs {
@@ -39,7 +39,7 @@ func (r *Redactor) Redact(in *Interaction) []Finding {
 // recorder should log so that someone adds a rule. An error wrapping
 // ErrUnredacted names what is still there; the interaction must then not
 // be written.
-func (r *Redactor) Seal(in *Interaction) (caught []Finding, err error) {
+func (r *Redactor) Seal(in *cassettes.Interaction) (caught []Finding, err error) {
 	op := in.Request.Headers.Get(metering.HeaderTarget)
 	changed := r.each(in, func(pl place, v string, hs []hit) string {
 		for _, h := range hs {
@@ -67,7 +67,7 @@ func (r *Redactor) Seal(in *Interaction) (caught []Finding, err error) {
 
 // leftOver returns what the scanner's rules find in the parts of in,
 // without changing it.
-func (r *Redactor) leftOver(in *Interaction, parts part) []string {
+func (r *Redactor) leftOver(in *cassettes.Interaction, parts part) []string {
 	var left []string
 	r.eachOf(in, parts, func(pl place, v string, hs []hit) string {
 		for _, h := range hs {
@@ -102,7 +102,7 @@ func (r *Redactor) scrubDoc(op string, doc any) int {
 
 // Cassette redacts every interaction of c in place and returns what it
 // changed, with interaction indexes.
-func (r *Redactor) Cassette(c *Cassette) []Finding {
+func (r *Redactor) Cassette(c *cassettes.Cassette) []Finding {
 	var done []Finding
 	for i, in := range c.Interactions {
 		for _, f := range r.Redact(in) {
@@ -120,7 +120,7 @@ func (r *Redactor) Cassette(c *Cassette) []Finding {
 // loading and keeping; a second run changes nothing and leaves the file
 // untouched.
 func (r *Redactor) File(path string) ([]Finding, []string, error) {
-	c, err := Load(path)
+	c, err := cassettes.Load(path)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -128,23 +128,8 @@ func (r *Redactor) File(path string) ([]Finding, []string, error) {
 	if len(done) == 0 {
 		return nil, c.Warnings, nil
 	}
-	data, err := Encode(c.Interactions)
+	warnings, err := c.Rewrite()
 	if err != nil {
-		return nil, nil, fmt.Errorf("redacting %s: %w", c.Path, err)
-	}
-	warnings := c.Warnings
-	if c.Torn != nil {
-		msg, err := keepTorn(c.Path, c.Torn)
-		if err != nil {
-			return nil, nil, err
-		}
-		warnings = []string{msg}
-	}
-	mode := os.FileMode(0o644)
-	if st, err := os.Stat(c.Path); err == nil {
-		mode = st.Mode().Perm()
-	}
-	if err := WriteFileAtomic(c.Path, data, mode); err != nil {
 		return nil, nil, fmt.Errorf("redacting %s: %w", c.Path, err)
 	}
 	return done, warnings, nil

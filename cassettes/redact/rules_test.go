@@ -1,10 +1,10 @@
-package cassettes
+package redact
 
 import (
 	"strings"
 	"testing"
 
-	"github.com/metervcr/metervcr/cassettes/metering"
+	"github.com/metervcr/metervcr/metering"
 )
 
 func TestParseFieldRule(t *testing.T) {

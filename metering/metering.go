@@ -1,16 +1,12 @@
-// Package metering holds what metervcr knows about the AWS Marketplace
-// Metering API on the wire: its four operations and their X-Amz-Target
-// values, the host names it is served from, the SigV4 signing name, the
-// JSON 1.1 error shape, and the default lists of headers and body fields
-// that matching ignores and that redaction protects.
-//
-// It is a leaf: it imports nothing of metervcr's, so every other package may
-// use it. Other packages hold mechanisms and take these facts as defaults.
+// Package metering holds the facts about the AWS Marketplace Metering API
+// on the wire that the rest of metervcr builds on; it imports nothing of
+// metervcr's.
 package metering
 
 import (
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 )
@@ -23,8 +19,11 @@ const (
 	RegisterUsage   = "RegisterUsage"
 )
 
-// Operations lists the four operations in the order of the API documentation.
-var Operations = []string{MeterUsage, BatchMeterUsage, ResolveCustomer, RegisterUsage}
+// operations holds the facts Operations returns.
+var operations = [...]string{MeterUsage, BatchMeterUsage, ResolveCustomer, RegisterUsage}
+
+// Operations returns, in a fresh slice, the four operations in the order of the API documentation.
+func Operations() []string { return slices.Clone(operations[:]) }
 
 const (
 	// TargetPrefix starts every X-Amz-Target value of the service.
@@ -32,6 +31,8 @@ const (
 	// SigningName is the SigV4 service name; it differs from the endpoint
 	// prefix "metering.marketplace".
 	SigningName = "aws-marketplace"
+	// SigV4Algorithm opens the Authorization header of a signed request.
+	SigV4Algorithm = "AWS4-HMAC-SHA256"
 	// ContentType is the JSON 1.1 media type of requests and responses.
 	ContentType = "application/x-amz-json-1.1"
 	// DefaultRegion is used when neither the client nor the user names one.
@@ -72,7 +73,7 @@ func OperationFromTarget(target string) (string, bool) {
 	if !ok {
 		return "", false
 	}
-	for _, known := range Operations {
+	for _, known := range operations[:] {
 		if op == known {
 			return op, true
 		}
@@ -165,6 +166,21 @@ func ErrorCode(s string) string {
 		s = s[i+1:]
 	}
 	return s
+}
+
+// ResponseErrorCode returns the error code of a response as the SDKs read
+// it: none for a 2xx status, else the X-Amzn-Errortype header, else the
+// body's __type; "" when the response names no code.
+func ResponseErrorCode(status int, header map[string][]string, body string) string {
+	if status < 300 {
+		return ""
+	}
+	if v := HeaderValue(header, HeaderErrorType); v != "" {
+		return ErrorCode(v)
+	}
+	var b ErrorBody
+	json.Unmarshal([]byte(body), &b) // a body of another shape names no code
+	return ErrorCode(b.Type)
 }
 
 // IsServiceError reports whether code is one of the service's modeled

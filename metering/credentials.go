@@ -3,6 +3,7 @@ package metering
 import (
 	"iter"
 	"regexp"
+	"slices"
 	"strings"
 )
 
@@ -73,9 +74,9 @@ var SessionToken = regexp.MustCompile(`\b(?:FwoG|FQoG|IQoJ)[A-Za-z0-9/+=]{20,}`)
 // InvalidSignatureException messages) is not a credential.
 var SigV4Authorization = regexp.MustCompile(`AWS4-HMAC-SHA256\s+Credential=[^\s,"']*(?:,\s*SignedHeaders=[^\s,"']*)?(?:,\s*Signature=[0-9A-Fa-f]*)?`)
 
-// secretKeyLen is the length of a secret access key: 30 random bytes in
+// SecretKeyLen is the length of a secret access key: 30 random bytes in
 // base64, without padding.
-const secretKeyLen = 40
+const SecretKeyLen = 40
 
 // FindSecretAccessKeys returns the byte ranges of the strings in s shaped
 // like secret access keys: exactly forty base64 characters mixing upper
@@ -85,7 +86,7 @@ const secretKeyLen = 40
 func FindSecretAccessKeys(s string) [][2]int {
 	var out [][2]int
 	for start, end := range runs(s, isBase64) {
-		if end-start != secretKeyLen {
+		if end-start != SecretKeyLen {
 			continue
 		}
 		v := s[start:end]
@@ -144,16 +145,44 @@ const (
 // identifiers wherever they appear: in any JSON object (error bodies and
 // nested records included), query string or form.
 var (
-	// SecretFields hold credentials or bearer tokens.
-	SecretFields = []string{FieldRegistrationToken, FormMarketplaceToken, FieldSecretAccessKey, FieldSessionToken, FieldSecurityToken}
-	// AccountIDFields hold a buyer's AWS account id.
-	AccountIDFields = []string{"CustomerAWSAccountId"}
-	// ARNFields hold an ARN that names the buyer's account.
-	ARNFields = []string{"LicenseArn"}
-	// PresignParams are the query parameters of a presigned SigV4 URL that
-	// carry the key id, the signature or the session token.
-	PresignParams = []string{ParamCredential, ParamSignature, HeaderSecurityToken}
+	secretFields    = [...]string{FieldRegistrationToken, FormMarketplaceToken, FieldSecretAccessKey, FieldSessionToken, FieldSecurityToken}
+	accountIDFields = [...]string{"CustomerAWSAccountId"}
+	arnFields       = [...]string{"LicenseArn"}
+	presignParams   = [...]string{ParamCredential, ParamSignature, HeaderSecurityToken}
 )
+
+// SecretFields returns, in a fresh slice, the fields that hold credentials
+// or bearer tokens.
+func SecretFields() []string { return slices.Clone(secretFields[:]) }
+
+// AccountIDFields returns, in a fresh slice, the fields that hold a buyer's
+// AWS account id.
+func AccountIDFields() []string { return slices.Clone(accountIDFields[:]) }
+
+// ARNFields returns, in a fresh slice, the fields that hold an ARN naming
+// the buyer's account.
+func ARNFields() []string { return slices.Clone(arnFields[:]) }
+
+// PresignParams returns, in a fresh slice, the query parameters of a
+// presigned SigV4 URL that carry the key id, the signature or the session
+// token.
+func PresignParams() []string { return slices.Clone(presignParams[:]) }
+
+// IsSecretField reports whether the field name holds a credential or a
+// bearer token.
+func IsSecretField(name string) bool { return slices.Contains(secretFields[:], name) }
+
+// IsAccountIDField reports whether the field name holds a buyer's AWS
+// account id.
+func IsAccountIDField(name string) bool { return slices.Contains(accountIDFields[:], name) }
+
+// IsARNField reports whether the field name holds an ARN naming the
+// buyer's account.
+func IsARNField(name string) bool { return slices.Contains(arnFields[:], name) }
+
+// IsPresignParam reports whether the canonical query parameter name carries
+// the key id, the signature or the session token of a presigned URL.
+func IsPresignParam(name string) bool { return slices.Contains(presignParams[:], name) }
 
 // runs yields the start and end of each maximal run of bytes of s for
 // which in reports true.

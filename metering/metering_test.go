@@ -89,7 +89,7 @@ func TestParseAuthorization(t *testing.T) {
 
 func TestOperationFromTarget(t *testing.T) {
 	t.Parallel()
-	for _, op := range Operations {
+	for _, op := range Operations() {
 		if got, ok := OperationFromTarget(Target(op)); !ok || got != op {
 			t.Errorf("OperationFromTarget(%q) = %q, %v", Target(op), got, ok)
 		}
@@ -160,5 +160,30 @@ func TestParseAuthorizationTextAgrees(t *testing.T) {
 	}
 	if _, text, _, err := ParseAuthorizationText("Bearer x"); err == nil || text != "" {
 		t.Fatalf("not SigV4: %q %v, want an error", text, err)
+	}
+}
+
+func TestResponseErrorCode(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name   string
+		status int
+		header map[string][]string
+		body   string
+		want   string
+	}{
+		{"success", 200, nil, `{"MeteringRecordId":"r"}`, ""},
+		{"success with an error header", 200, map[string][]string{HeaderErrorType: {ErrorType(ErrThrottling)}}, "", ""},
+		{"header first", 400, map[string][]string{HeaderErrorType: {ErrorType(ErrThrottling)}}, string(ErrorJSON(ErrValidation, "m")), ErrThrottling},
+		{"namespaced __type", 400, nil, string(ErrorJSON(ErrInvalidProductCode, "m")), ErrInvalidProductCode},
+		{"no code", 500, nil, "<html>oops</html>", ""},
+		{"__type of another type", 500, nil, `{"__type":1}`, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			if got := ResponseErrorCode(tc.status, tc.header, tc.body); got != tc.want {
+				t.Errorf("ResponseErrorCode(%d, %v, %q) = %q, want %q", tc.status, tc.header, tc.body, got, tc.want)
+			}
+		})
 	}
 }

@@ -1,12 +1,13 @@
 package matcher
 
 import (
+	"cmp"
 	"fmt"
 	"regexp"
 	"strings"
 
 	"github.com/metervcr/metervcr/cassettes"
-	"github.com/metervcr/metervcr/cassettes/metering"
+	"github.com/metervcr/metervcr/metering"
 )
 
 // Change is one difference between two recordings of a session, for
@@ -47,16 +48,9 @@ func (c Change) String() string {
 func fieldList(ds []Diff) string {
 	parts := make([]string, len(ds))
 	for i, d := range ds {
-		parts[i] = fmt.Sprintf("%s: %s → %s", d.Field, or(d.Recorded, "(none)"), or(d.Got, "(none)"))
+		parts[i] = fmt.Sprintf("%s: %s → %s", d.Field, cmp.Or(d.Recorded, "(none)"), cmp.Or(d.Got, "(none)"))
 	}
 	return strings.Join(parts, "; ")
-}
-
-func or(s, alt string) string {
-	if s == "" {
-		return alt
-	}
-	return s
 }
 
 // Comparison is the result of Compare.
@@ -122,7 +116,7 @@ func (m *Matcher) normalizeAll(ins []*cassettes.Interaction) []Normalized {
 			n.Operation, _ = metering.OperationFromTarget(target)
 		}
 		if n.Operation == "" {
-			n.Operation = or(n.Target, "unknown operation")
+			n.Operation = cmp.Or(n.Target, "unknown operation")
 		}
 		out[i] = n
 	}
@@ -159,7 +153,7 @@ func compareResponses(op string, old, new cassettes.Response) []Diff {
 		}
 	}
 	add("status", fmt.Sprint(old.Code), fmt.Sprint(new.Code))
-	add("error", errorCode(old), errorCode(new))
+	add("error", metering.ResponseErrorCode(old.Code, old.Headers, old.Body), metering.ResponseErrorCode(new.Code, new.Headers, new.Body))
 	add("Content-Type", old.Headers.Get("Content-Type"), new.Headers.Get("Content-Type"))
 	a, errA := responseFields(op, old.Body)
 	b, errB := responseFields(op, new.Body)
@@ -189,7 +183,7 @@ func responseFields(op, body string) (map[string]string, error) {
 	if err != nil {
 		return nil, err
 	}
-	for _, s := range metering.VolatileResponseFields {
+	for _, s := range metering.VolatileResponseFields() {
 		p := cassettes.MustFieldPath(s)
 		if p.Applies(op) {
 			p.Visit(doc, func(obj map[string]any, field string) { delete(obj, field) })
@@ -202,19 +196,6 @@ func responseFields(op, body string) (map[string]string, error) {
 		}
 	}
 	return out, nil
-}
-
-func errorCode(r cassettes.Response) string {
-	if v := r.Headers.Get(metering.HeaderErrorType); v != "" {
-		return metering.ErrorCode(v)
-	}
-	if r.Code < 300 {
-		return ""
-	}
-	doc, _ := cassettes.DecodeJSON([]byte(r.Body))
-	obj, _ := doc.(map[string]any)
-	t, _ := obj["__type"].(string)
-	return metering.ErrorCode(t)
 }
 
 func quoteShort(s string) string {

@@ -11,7 +11,7 @@ import (
 )
 
 // Writer appends interactions to a cassette file durably. Append returns
-// only once its interaction is on disk (written and fdatasync'd), so a
+// only once its interaction is on disk (written and fsync'd), so a
 // process killed at any moment leaves a cassette holding every interaction
 // whose Append returned. Concurrent appends are committed together, one
 // write and one sync for all of them (group commit), so recording many
@@ -304,6 +304,33 @@ func WriteFileAtomic(path string, data []byte, perm os.FileMode) (err error) {
 		return err
 	}
 	return syncDir(dir)
+}
+
+// Rewrite replaces the file of c with its interactions, atomically and
+// keeping the file's mode. A torn last item, which the new file leaves out,
+// is first kept beside it as OpenWriter keeps it. Rewrite returns the
+// warnings of loading c and of keeping its torn item.
+func (c *Cassette) Rewrite() ([]string, error) {
+	data, err := Encode(c.Interactions)
+	if err != nil {
+		return nil, err
+	}
+	warnings := c.Warnings
+	if c.Torn != nil {
+		msg, err := keepTorn(c.Path, c.Torn)
+		if err != nil {
+			return nil, err
+		}
+		warnings = []string{msg}
+	}
+	mode := os.FileMode(0o644)
+	if st, err := os.Stat(c.Path); err == nil {
+		mode = st.Mode().Perm()
+	}
+	if err := WriteFileAtomic(c.Path, data, mode); err != nil {
+		return nil, err
+	}
+	return warnings, nil
 }
 
 func syncDir(dir string) error {

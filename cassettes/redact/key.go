@@ -1,4 +1,4 @@
-package cassettes
+package redact
 
 import (
 	"crypto/rand"
@@ -9,6 +9,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/metervcr/metervcr/cassettes"
 )
 
 // KeyFile is the name of the placeholder key file in metervcr's state
@@ -66,7 +68,7 @@ func createKey(dir, path string) ([]byte, error) {
 	if _, err := rand.Read(k); err != nil {
 		return nil, err
 	}
-	if err := WriteFileAtomic(path, []byte(hex.EncodeToString(k)+"\n"), 0o600); err != nil {
+	if err := cassettes.WriteFileAtomic(path, []byte(hex.EncodeToString(k)+"\n"), 0o600); err != nil {
 		return nil, fmt.Errorf("writing placeholder key: %w", err)
 	}
 	return k, nil

@@ -1,4 +1,6 @@
-package cassettes
+// Package redact replaces the secrets and buyer identifiers of cassette
+// interactions with stable placeholders, and scans cassettes for any left.
+package redact
 
 import (
 	"crypto/hmac"
@@ -12,7 +14,8 @@ import (
 	"strings"
 	"sync"
 
-	"github.com/metervcr/metervcr/cassettes/metering"
+	"github.com/metervcr/metervcr/cassettes"
+	"github.com/metervcr/metervcr/metering"
 )
 
 // Redactor replaces secrets and buyer identifiers with stable placeholders
@@ -28,7 +31,7 @@ import (
 // redacting a placeholder returns it unchanged, so a Redactor can be
 // applied to anything twice.
 //
-// A Redactor without a key (NewRedactor with a nil key) serves replay on a
+// A Redactor without a key (New with a nil key) serves replay on a
 // machine that lacks the recording's key: it computes keyless placeholders
 // as any Redactor does, and replaces what needs the key with markers that
 // match no recording (Unkeyed reports them), so that a miss can say why.
@@ -43,30 +46,30 @@ type Redactor struct {
 }
 
 type bodyRule struct {
-	path FieldPath
+	path cassettes.FieldPath
 	kind string
 }
 
-// NewRedactor returns a Redactor keyed with key that redacts the named
+// New returns a Redactor keyed with key that redacts the named
 // request headers and the body fields of rules. A nil headers or rules uses
 // the defaults of package metering. A nil key gives a Redactor without a
 // key, for matching only.
-func NewRedactor(key []byte, headers []string, rules []metering.BodyRule) (*Redactor, error) {
+func New(key []byte, headers []string, rules []metering.BodyRule) (*Redactor, error) {
 	if key != nil && len(key) < 16 {
 		return nil, fmt.Errorf("redaction key must be at least 16 bytes, got %d", len(key))
 	}
 	if headers == nil {
-		headers = metering.RedactedHeaders
+		headers = metering.RedactedHeaders()
 	}
 	if rules == nil {
-		rules = metering.RedactedBodyFields
+		rules = metering.RedactedBodyFields()
 	}
 	r := &Redactor{key: key}
 	for _, h := range headers {
 		r.headers = append(r.headers, http.CanonicalHeaderKey(h))
 	}
 	for _, rule := range rules {
-		p, err := ParseFieldPath(rule.Path)
+		p, err := cassettes.ParseFieldPath(rule.Path)
 		if err != nil {
 			return nil, err
 		}
@@ -311,7 +314,7 @@ func (r *Redactor) Body(op string, body string) (string, int) {
 	if body == "" {
 		return body, 0
 	}
-	doc, err := DecodeJSON([]byte(body))
+	doc, err := cassettes.DecodeJSON([]byte(body))
 	if err != nil {
 		return body, 0
 	}
@@ -319,7 +322,7 @@ func (r *Redactor) Body(op string, body string) (string, int) {
 	if n == 0 {
 		return body, 0
 	}
-	b, err := EncodeJSON(doc)
+	b, err := cassettes.EncodeJSON(doc)
 	if err != nil {
 		return body, 0 // cannot happen for a decoded document
 	}
@@ -342,18 +345,11 @@ func (r *Redactor) Header(h http.Header) int {
 	return changed
 }
 
-// Interaction redacts an interaction in place (headers, URL, form, request
-// and response bodies, error messages included; see Redact) and returns how
-// many values it changed.
-func (r *Redactor) Interaction(in *Interaction) int {
-	return len(r.Redact(in))
-}
-
 // KeyedTokens returns the tokens of c's request bodies that hold keyed
 // placeholders, as metervcr recorded tokens before their placeholders were
 // keyless: they match only where the redaction key is, until Unkey is
 // given the tokens they stand for.
-func (r *Redactor) KeyedTokens(c *Cassette) []Finding {
+func (r *Redactor) KeyedTokens(c *cassettes.Cassette) []Finding {
 	var found []Finding
 	for i, in := range c.Interactions {
 		op, _ := metering.OperationFromTarget(in.Request.Headers.Get(metering.HeaderTarget))

@@ -1,6 +1,6 @@
-package cassettes
+package redact
 
-import "github.com/metervcr/metervcr/cassettes/metering"
+import "github.com/metervcr/metervcr/metering"
 
 // LeafPlace is what redaction knows of one place in the JSON bodies of an
 // operation: the rules that name it and the place's kind. It depends on the
@@ -17,7 +17,7 @@ type LeafPlace struct {
 func (r *Redactor) Place(op string, path []string) LeafPlace {
 	var lp LeafPlace
 	for _, rule := range r.rules {
-		if rule.path.Applies(op) && rule.path.matches(path) {
+		if rule.path.Matches(op, path) {
 			lp.rules = append(lp.rules, rule.kind)
 		}
 	}

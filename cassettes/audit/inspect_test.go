@@ -1,4 +1,4 @@
-package cassettes
+package audit
 
 import (
 	"bytes"
@@ -8,6 +8,9 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/metervcr/metervcr/cassettes"
+	"github.com/metervcr/metervcr/cassettes/redact"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files under testdata")
@@ -31,9 +34,9 @@ func golden(t *testing.T, name string, got []byte) {
 	}
 }
 
-func loadInspectCassette(t *testing.T) *Cassette {
+func loadInspectCassette(t *testing.T) *cassettes.Cassette {
 	t.Helper()
-	c, err := Load("testdata/inspect.yaml")
+	c, err := cassettes.Load("testdata/inspect.yaml")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -61,7 +64,7 @@ func TestInspectGolden(t *testing.T) {
 
 func TestInspectTableFitsEightyColumns(t *testing.T) {
 	t.Parallel()
-	demo, err := Demo()
+	demo, err := cassettes.Demo()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -141,7 +144,7 @@ func TestInspectJSONShape(t *testing.T) {
 
 func TestInspectCassetteVerifiesClean(t *testing.T) {
 	t.Parallel()
-	if found := NewScanner().Cassette(loadInspectCassette(t)); len(found) != 0 {
+	if found := redact.NewScanner().Cassette(loadInspectCassette(t)); len(found) != 0 {
 		t.Fatalf("testdata/inspect.yaml findings = %v, want none", found)
 	}
 }

@@ -1,4 +1,4 @@
-package cassettes
+package redact
 
 import (
 	"errors"
@@ -8,7 +8,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/metervcr/metervcr/cassettes/metering"
+	"github.com/metervcr/metervcr/cassettes"
+	"github.com/metervcr/metervcr/metering"
 )
 
 // Values planted by hand. Each has the shape of the real thing; none is
@@ -29,17 +30,17 @@ const (
 )
 
 // demoCopy returns a deep copy of interaction i of the demo cassette.
-func demoCopy(t testing.TB, i int) *Interaction {
+func demoCopy(t testing.TB, i int) *cassettes.Interaction {
 	t.Helper()
-	c, err := Demo()
+	c, err := cassettes.Demo()
 	if err != nil {
 		t.Fatal(err)
 	}
-	data, err := Encode(c.Interactions[i : i+1])
+	data, err := cassettes.Encode(c.Interactions[i : i+1])
 	if err != nil {
 		t.Fatal(err)
 	}
-	cp, err := Parse(data)
+	cp, err := cassettes.Parse(data)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -52,73 +53,75 @@ func demoCopy(t testing.TB, i int) *Interaction {
 var plantings = []struct {
 	name        string
 	base        int
-	plant       func(in *Interaction)
+	plant       func(in *cassettes.Interaction)
 	where, what string
 }{
-	{"authorization header", demoMU, func(in *Interaction) { in.Request.Headers.Set("Authorization", plantAuth) },
+	{"authorization header", demoMU, func(in *cassettes.Interaction) { in.Request.Headers.Set("Authorization", plantAuth) },
 		"request header Authorization", "Authorization value in clear"},
-	{"bearer authorization", demoMU, func(in *Interaction) { in.Request.Headers.Set("Authorization", "Bearer abc.def.ghi") },
+	{"bearer authorization", demoMU, func(in *cassettes.Interaction) { in.Request.Headers.Set("Authorization", "Bearer abc.def.ghi") },
 		"request header Authorization", "Authorization value in clear"},
-	{"security token header", demoMU, func(in *Interaction) { in.Request.Headers.Set("X-Amz-Security-Token", "anything-at-all") },
+	{"security token header", demoMU, func(in *cassettes.Interaction) { in.Request.Headers.Set("X-Amz-Security-Token", "anything-at-all") },
 		"request header X-Amz-Security-Token", "session token in clear"},
-	{"key id in another header", demoMU, func(in *Interaction) { in.Request.Headers.Set("X-Debug", "signed by "+plantKeyID) },
+	{"key id in another header", demoMU, func(in *cassettes.Interaction) { in.Request.Headers.Set("X-Debug", "signed by "+plantKeyID) },
 		"request header X-Debug", "AWS access key id AKIA…MPLE in clear"},
-	{"authorization in a response header", demoMU, func(in *Interaction) { in.Response.Headers.Set("X-Echo", plantAuth) },
+	{"authorization in a response header", demoMU, func(in *cassettes.Interaction) { in.Response.Headers.Set("X-Echo", plantAuth) },
 		"response header X-Echo", "SigV4 Authorization value in clear"},
-	{"account id in a header", demoMU, func(in *Interaction) { in.Response.Headers.Set("X-Account", plantAccount) },
+	{"account id in a header", demoMU, func(in *cassettes.Interaction) { in.Response.Headers.Set("X-Account", plantAccount) },
 		"response header X-Account", "AWS account id ********3333 not pseudonymised"},
-	{"presigned credential in query", demoMU, func(in *Interaction) {
+	{"presigned credential in query", demoMU, func(in *cassettes.Interaction) {
 		in.Request.URL += "?X-Amz-Credential=" + plantKeyID + "%2F20260102%2Fus-east-1%2Faws-marketplace%2Faws4_request"
 	}, "request url query X-Amz-Credential", "presigned URL credential in clear"},
-	{"signature in query", demoMU, func(in *Interaction) { in.Request.URL += "?X-Amz-Signature=0123abcd" },
+	{"signature in query", demoMU, func(in *cassettes.Interaction) { in.Request.URL += "?X-Amz-Signature=0123abcd" },
 		"request url query X-Amz-Signature", "presigned URL signature in clear"},
-	{"session token in query", demoMU, func(in *Interaction) { in.Request.URL += "?debug=" + plantSession },
+	{"session token in query", demoMU, func(in *cassettes.Interaction) { in.Request.URL += "?debug=" + plantSession },
 		"request url query debug", "session token (47 characters) in clear"},
-	{"account id in query", demoMU, func(in *Interaction) { in.Request.URL += "?account=" + plantAccount },
+	{"account id in query", demoMU, func(in *cassettes.Interaction) { in.Request.URL += "?account=" + plantAccount },
 		"request url query account", "AWS account id ********3333 not pseudonymised"},
-	{"marketplace token in form", demoRC, func(in *Interaction) { in.Request.Form = map[string][]string{"x-amzn-marketplace-token": {plantToken}} },
+	{"marketplace token in form", demoRC, func(in *cassettes.Interaction) {
+		in.Request.Form = map[string][]string{"x-amzn-marketplace-token": {plantToken}}
+	},
 		"request form x-amzn-marketplace-token", "registration token in clear"},
-	{"registration token in request body", demoRC, func(in *Interaction) { in.Request.Body = `{"RegistrationToken":"` + plantToken + `"}` },
+	{"registration token in request body", demoRC, func(in *cassettes.Interaction) { in.Request.Body = `{"RegistrationToken":"` + plantToken + `"}` },
 		"request body RegistrationToken", "registration token in clear"},
-	{"account id in response body", demoRC, func(in *Interaction) {
+	{"account id in response body", demoRC, func(in *cassettes.Interaction) {
 		in.Response.Body = strings.Replace(in.Response.Body, `"CustomerAWSAccountId":"000081725078"`, `"CustomerAWSAccountId":"`+plantAccount+`"`, 1)
 	}, "response body CustomerAWSAccountId", "buyer AWS account id ********3333 not pseudonymised"},
-	{"license ARN in response body", demoRC, func(in *Interaction) {
+	{"license ARN in response body", demoRC, func(in *cassettes.Interaction) {
 		in.Response.Body = strings.Replace(in.Response.Body, `::000081725078:`, `::`+plantAccount+`:`, 1)
 	}, "response body LicenseArn", "ARN not pseudonymised"},
-	{"account id in request records", demoBMU, func(in *Interaction) {
+	{"account id in request records", demoBMU, func(in *cassettes.Interaction) {
 		in.Request.Body = strings.Replace(in.Request.Body, `"CustomerIdentifier":"cust-EXAMPLE123"`, `"CustomerAWSAccountId":"`+plantAccount+`"`, 1)
 	}, "request body UsageRecords[0].CustomerAWSAccountId", "buyer AWS account id ********3333 not pseudonymised"},
-	{"nested account id in results", demoBMU, func(in *Interaction) {
+	{"nested account id in results", demoBMU, func(in *cassettes.Interaction) {
 		in.Response.Body = strings.Replace(in.Response.Body, `"CustomerIdentifier":"cust-EXAMPLE123"`, `"CustomerAWSAccountId":"`+plantAccount+`"`, 1)
 	}, "response body Results[0].UsageRecord.CustomerAWSAccountId", "buyer AWS account id ********3333 not pseudonymised"},
-	{"nested license ARN in results", demoBMU, func(in *Interaction) {
+	{"nested license ARN in results", demoBMU, func(in *cassettes.Interaction) {
 		in.Response.Body = strings.Replace(in.Response.Body, `"CustomerIdentifier":"cust-EXAMPLE123"`, `"LicenseArn":"`+plantARN+`"`, 1)
 	}, "response body Results[0].UsageRecord.LicenseArn", "ARN not pseudonymised"},
-	{"key id in a nested tag", demoMUAllocOK, func(in *Interaction) {
+	{"key id in a nested tag", demoMUAllocOK, func(in *cassettes.Interaction) {
 		in.Request.Body = strings.Replace(in.Request.Body, `"blue"`, `"`+plantKeyID+`"`, 1)
 	},
 		"request body UsageAllocations[0].Tags[0].Value", "AWS access key id AKIA…MPLE in clear"},
-	{"account id in an error message", demoRCBad, func(in *Interaction) {
+	{"account id in an error message", demoRCBad, func(in *cassettes.Interaction) {
 		in.Response.Body = `{"__type":"InvalidTokenException","message":"Token belongs to account ` + plantAccount + `."}`
 	}, "response body message", "AWS account id ********3333 not pseudonymised"},
-	{"ARN in an error message", demoRCBad, func(in *Interaction) {
+	{"ARN in an error message", demoRCBad, func(in *cassettes.Interaction) {
 		in.Response.Body = `{"__type":"AccessDeniedException","message":"User: arn:aws:sts::` + plantAccount + `:assumed-role/r/s is not authorized"}`
 	}, "response body message", "ARN names buyer AWS account id ********3333, not pseudonymised"},
-	{"session token in an error message", demoRCBad, func(in *Interaction) {
+	{"session token in an error message", demoRCBad, func(in *cassettes.Interaction) {
 		in.Response.Body = `{"__type":"InvalidSignatureException","message":"x-amz-security-token:` + plantSession + `"}`
 	}, "response body message", "session token (47 characters) in clear"},
-	{"secret key next to a key id in an error message", demoRCBad, func(in *Interaction) {
+	{"secret key next to a key id in an error message", demoRCBad, func(in *cassettes.Interaction) {
 		in.Response.Body = `{"__type":"X","message":"aws_access_key_id=AKIAIOSFODNN7PLANTED aws_secret_access_key=` + plantSecret + `"}`
 	}, "response body message", "secret access key (40 characters) in clear"},
-	{"secret key in a secret field", demoRCBad, func(in *Interaction) {
+	{"secret key in a secret field", demoRCBad, func(in *cassettes.Interaction) {
 		in.Response.Body = `{"Credentials":{"SecretAccessKey":"` + plantSecret + `"}}`
 	}, "response body Credentials.SecretAccessKey", "secret access key in clear"},
-	{"registration token echoed in an error message", demoRCBad, func(in *Interaction) {
+	{"registration token echoed in an error message", demoRCBad, func(in *cassettes.Interaction) {
 		in.Request.Body = `{"RegistrationToken":"` + plantToken + `"}`
 		in.Response.Body = `{"__type":"InvalidTokenException","message":"Registration token ` + plantToken + ` is invalid."}`
 	}, "response body message", "echoes the request's RegistrationToken"},
-	{"key id in a text body", demoMU, func(in *Interaction) { in.Response.Body = "<html>" + plantKeyID + "</html>" },
+	{"key id in a text body", demoMU, func(in *cassettes.Interaction) { in.Response.Body = "<html>" + plantKeyID + "</html>" },
 		"response body", "AWS access key id AKIA…MPLE in clear"},
 }
 
@@ -192,7 +195,7 @@ func TestScannerCleanValues(t *testing.T) {
 
 func TestDemoCassetteVerifiesClean(t *testing.T) {
 	t.Parallel()
-	c, err := Demo()
+	c, err := cassettes.Demo()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -205,14 +208,16 @@ func TestScannerFlagsNonMeteringInteractions(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
 		name, where, what string
-		edit              func(in *Interaction)
+		edit              func(in *cassettes.Interaction)
 	}{
 		{"other target", "request header X-Amz-Target", `"DynamoDB_20120810.GetItem" is not a Marketplace Metering operation`,
-			func(in *Interaction) { in.Request.Headers.Set(metering.HeaderTarget, "DynamoDB_20120810.GetItem") }},
+			func(in *cassettes.Interaction) {
+				in.Request.Headers.Set(metering.HeaderTarget, "DynamoDB_20120810.GetItem")
+			}},
 		{"no target", "request header X-Amz-Target", "missing: not a Marketplace Metering call",
-			func(in *Interaction) { in.Request.Headers.Del(metering.HeaderTarget) }},
+			func(in *cassettes.Interaction) { in.Request.Headers.Del(metering.HeaderTarget) }},
 		{"other host", "request url", `host "s3.us-east-1.amazonaws.com" is not a Marketplace Metering host`,
-			func(in *Interaction) { in.Request.URL = "https://s3.us-east-1.amazonaws.com/" }},
+			func(in *cassettes.Interaction) { in.Request.URL = "https://s3.us-east-1.amazonaws.com/" }},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -279,7 +284,7 @@ func TestScannerFile(t *testing.T) {
 	if found[1].String() != "line 1: AWS access key id AKIA…MPLE in clear" {
 		t.Errorf("line finding %q", found[1])
 	}
-	if _, _, err := NewScanner().File(filepath.Join(t.TempDir(), "none")); !errors.Is(err, ErrNotFound) {
+	if _, _, err := NewScanner().File(filepath.Join(t.TempDir(), "none")); !errors.Is(err, cassettes.ErrNotFound) {
 		t.Errorf("File(missing) error = %v, want ErrNotFound", err)
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/metervcr/metervcr/cassettes"
+	"github.com/metervcr/metervcr/cassettes/redact"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files under testdata")
@@ -23,7 +24,7 @@ func compareFiles(t *testing.T, oldPath, newPath string) Comparison {
 	if err != nil {
 		t.Fatal(err)
 	}
-	r, err := cassettes.NewRedactor([]byte("diff tests placeholder key"), nil, nil)
+	r, err := redact.New([]byte("diff tests placeholder key"), nil, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,13 +1,17 @@
-package cassettes
+// Package audit reports what a set of cassettes metered, as a table, JSON
+// or CSV.
+package audit
 
 import (
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"sort"
 	"strconv"
 	"time"
 
-	"github.com/metervcr/metervcr/cassettes/metering"
+	"github.com/metervcr/metervcr/cassettes"
+	"github.com/metervcr/metervcr/metering"
 )
 
 // Report answers an auditor's question "what exactly did we meter?": per
@@ -79,14 +83,14 @@ type HourTotal struct {
 }
 
 // ResultSuccess is the result of metered usage.
-const ResultSuccess = "Success"
+const ResultSuccess = metering.StatusSuccess
 
 // ResultUnprocessed marks a record that BatchMeterUsage returned in
 // UnprocessedRecords.
 const ResultUnprocessed = "Unprocessed"
 
 // Inspect reports what the cassettes metered.
-func Inspect(cs ...*Cassette) *Report {
+func Inspect(cs ...*cassettes.Cassette) *Report {
 	rep := &Report{Cassettes: []CassetteReport{}, Totals: []Total{}, Hours: []HourTotal{}}
 	totals := make(map[Total]int64)
 	hours := make(map[HourTotal]int64)
@@ -128,12 +132,12 @@ func Inspect(cs ...*Cassette) *Report {
 // licenseProducts maps the license ARNs that ResolveCustomer answered to
 // their product: BatchMeterUsage records of newer integrations name a
 // license and no product.
-func licenseProducts(cs []*Cassette) map[string]string {
+func licenseProducts(cs []*cassettes.Cassette) map[string]string {
 	m := make(map[string]string)
 	for _, c := range cs {
 		for _, in := range c.Interactions {
 			op, _ := metering.OperationFromTarget(in.Request.Headers.Get(metering.HeaderTarget))
-			if op != metering.ResolveCustomer || errorCode(in.Response) != "" {
+			if op != metering.ResolveCustomer || in.Response.Code >= 300 {
 				continue
 			}
 			var out metering.ResolveCustomerOutput
@@ -146,7 +150,7 @@ func licenseProducts(cs []*Cassette) map[string]string {
 	return m
 }
 
-func inspectInteraction(i int, in *Interaction, licenses map[string]string) InteractionReport {
+func inspectInteraction(i int, in *cassettes.Interaction, licenses map[string]string) InteractionReport {
 	ir := InteractionReport{Index: i, Status: in.Response.Code, Records: []UsageRecord{}}
 	target := in.Request.Headers.Get(metering.HeaderTarget)
 	op, ok := metering.OperationFromTarget(target)
@@ -154,7 +158,9 @@ func inspectInteraction(i int, in *Interaction, licenses map[string]string) Inte
 	if !ok {
 		ir.Operation = target
 	}
-	ir.Error = errorCode(in.Response)
+	if in.Response.Code >= 300 { // an error that names no code is shown as its status
+		ir.Error = cmp.Or(metering.ResponseErrorCode(in.Response.Code, in.Response.Headers, in.Response.Body), strconv.Itoa(in.Response.Code))
+	}
 	switch op {
 	case metering.MeterUsage:
 		ir.Records = append(ir.Records, meterUsageRecord(in, ir.Error))
@@ -165,12 +171,12 @@ func inspectInteraction(i int, in *Interaction, licenses map[string]string) Inte
 			var out metering.ResolveCustomerOutput
 			decode(in.Response.Body, &out)
 			ir.detail = fmt.Sprintf("customer %s, account %s, product %s",
-				or(out.CustomerIdentifier, "-"), or(out.CustomerAWSAccountID, "-"), or(out.ProductCode, "-"))
+				cmp.Or(out.CustomerIdentifier, "-"), cmp.Or(out.CustomerAWSAccountID, "-"), cmp.Or(out.ProductCode, "-"))
 		}
 	case metering.RegisterUsage:
 		var req metering.RegisterUsageInput
 		decode(in.Request.Body, &req)
-		ir.detail = fmt.Sprintf("product %s, public key version %s", or(req.ProductCode, "-"), or(string(req.PublicKeyVersion), "-"))
+		ir.detail = fmt.Sprintf("product %s, public key version %s", cmp.Or(req.ProductCode, "-"), cmp.Or(string(req.PublicKeyVersion), "-"))
 	}
 	return ir
 }
@@ -182,32 +188,14 @@ func decode(body string, v any) {
 	json.Unmarshal([]byte(body), v) // see above: partial results are the point
 }
 
-// errorCode returns the error code of a response: X-Amzn-ErrorType first,
-// then the body's __type, as the SDKs read them, else the status itself;
-// "" for a success.
-func errorCode(r Response) string {
-	if r.Code < 300 {
-		return "" // SDKs read an error only from a status that is not 2xx
-	}
-	if v := r.Headers.Get(metering.HeaderErrorType); v != "" {
-		return metering.ErrorCode(v)
-	}
-	var body metering.ErrorBody
-	decode(r.Body, &body)
-	if body.Type != "" {
-		return metering.ErrorCode(body.Type)
-	}
-	return strconv.Itoa(r.Code)
-}
-
-func meterUsageRecord(in *Interaction, errCode string) UsageRecord {
+func meterUsageRecord(in *cassettes.Interaction, errCode string) UsageRecord {
 	var req metering.MeterUsageInput
 	decode(in.Request.Body, &req)
 	r := UsageRecord{
 		ProductCode: req.ProductCode,
 		Dimension:   req.UsageDimension,
 		Quantity:    metering.Quantity(req.UsageQuantity),
-		Result:      or(errCode, ResultSuccess),
+		Result:      cmp.Or(errCode, ResultSuccess),
 	}
 	r.Timestamp, r.hour = timestamp(req.Timestamp)
 	if errCode == "" {
@@ -221,7 +209,7 @@ func meterUsageRecord(in *Interaction, errCode string) UsageRecord {
 // batchRecords pairs the request's usage records with the response's
 // results and unprocessed records, each of which echoes the record it
 // answers; the API does not promise the same order.
-func batchRecords(in *Interaction, errCode string, licenses map[string]string) []UsageRecord {
+func batchRecords(in *cassettes.Interaction, errCode string, licenses map[string]string) []UsageRecord {
 	var req metering.BatchMeterUsageInput
 	var resp metering.BatchMeterUsageOutput
 	decode(in.Request.Body, &req)
@@ -236,7 +224,7 @@ func batchRecords(in *Interaction, errCode string, licenses map[string]string) [
 			r.Result = errCode
 		default:
 			if k := pair(sent, len(resp.Results), usedResult, func(k int) *metering.UsageRecord { return resp.Results[k].UsageRecord }); k >= 0 {
-				r.Result, r.MeteringRecordID = or(resp.Results[k].Status, "NoStatus"), resp.Results[k].MeteringRecordID
+				r.Result, r.MeteringRecordID = cmp.Or(resp.Results[k].Status, "NoStatus"), resp.Results[k].MeteringRecordID
 			} else if k := pair(sent, len(resp.UnprocessedRecords), usedUnprocessed, func(k int) *metering.UsageRecord { return &resp.UnprocessedRecords[k] }); k >= 0 {
 				r.Result = ResultUnprocessed
 			} else {
@@ -254,7 +242,7 @@ func batchRecords(in *Interaction, errCode string, licenses map[string]string) [
 				echoed = *res.UsageRecord
 			}
 			r := usageRecord(req.ProductCode, echoed, licenses)
-			r.Result, r.MeteringRecordID = or(res.Status, "NoStatus"), res.MeteringRecordID
+			r.Result, r.MeteringRecordID = cmp.Or(res.Status, "NoStatus"), res.MeteringRecordID
 			out = append(out, r)
 		}
 	}
@@ -263,7 +251,7 @@ func batchRecords(in *Interaction, errCode string, licenses map[string]string) [
 
 func usageRecord(product string, rec metering.UsageRecord, licenses map[string]string) UsageRecord {
 	r := UsageRecord{
-		ProductCode:        or(product, licenses[rec.LicenseArn]),
+		ProductCode:        cmp.Or(product, licenses[rec.LicenseArn]),
 		CustomerIdentifier: rec.Customer(),
 		Dimension:          rec.Dimension,
 		Quantity:           metering.Quantity(rec.Quantity),
@@ -294,13 +282,6 @@ func pair(sent metering.UsageRecord, n int, used []bool, echoed func(int) *meter
 		used[blank] = true
 	}
 	return blank
-}
-
-func or(s, alt string) string {
-	if s == "" {
-		return alt
-	}
-	return s
 }
 
 // timestamp formats an epoch-seconds timestamp as RFC 3339 in UTC with

@@ -1,7 +1,8 @@
-package cassettes
+package audit
 
 import (
 	"bufio"
+	"cmp"
 	"encoding/csv"
 	"encoding/json"
 	"fmt"
@@ -47,7 +48,7 @@ func (rep *Report) WriteTable(w io.Writer) error {
 	tw := tabwriter.NewWriter(bw, 0, 0, 2, ' ', 0)
 	fmt.Fprintf(tw, "  PRODUCT\tDIMENSION\tCUSTOMER\t%*s\n", qw, "QUANTITY")
 	for _, t := range rep.Totals {
-		fmt.Fprintf(tw, "  %s\t%s\t%s\t%*d\n", t.ProductCode, t.Dimension, or(t.CustomerIdentifier, "-"), qw, t.Quantity)
+		fmt.Fprintf(tw, "  %s\t%s\t%s\t%*d\n", t.ProductCode, t.Dimension, cmp.Or(t.CustomerIdentifier, "-"), qw, t.Quantity)
 	}
 	tw.Flush()
 	bw.WriteString("\nMetered usage per hour (UTC), the unit MeterUsage de-duplicates by\n")
@@ -86,10 +87,10 @@ func writeCassetteTable(w *bufio.Writer, c CassetteReport) {
 			fmt.Fprintf(w, "      %s\n", in.detail)
 		}
 		for _, r := range in.Records {
-			line := fmt.Sprintf("      %-*s  %-*s  %-*s  %*d", pw, or(r.ProductCode, "-"), cw, or(r.CustomerIdentifier, "-"),
-				dw, or(r.Dimension, "-"), qw, r.Quantity)
+			line := fmt.Sprintf("      %-*s  %-*s  %-*s  %*d", pw, cmp.Or(r.ProductCode, "-"), cw, cmp.Or(r.CustomerIdentifier, "-"),
+				dw, cmp.Or(r.Dimension, "-"), qw, r.Quantity)
 			w.WriteString(strings.TrimRight(line, " ") + "\n")
-			answer := strings.TrimSpace(strings.Join([]string{or(r.Timestamp, "-"), r.Result, r.MeteringRecordID}, "  "))
+			answer := strings.TrimSpace(strings.Join([]string{cmp.Or(r.Timestamp, "-"), r.Result, r.MeteringRecordID}, "  "))
 			fmt.Fprintf(w, "        %s\n", answer)
 		}
 	}

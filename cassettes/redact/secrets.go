@@ -1,4 +1,4 @@
-package cassettes
+package redact
 
 import (
 	"fmt"
@@ -6,7 +6,7 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/metervcr/metervcr/cassettes/metering"
+	"github.com/metervcr/metervcr/metering"
 )
 
 // policy says what must never be stored in clear: the header names and
@@ -96,7 +96,7 @@ func (p *policy) hits(pl place, v string) []hit {
 	}
 	// Credentials are random by construction: their placeholders are
 	// keyless.
-	if strings.Contains(v, "AWS4-HMAC-SHA256") {
+	if strings.Contains(v, metering.SigV4Algorithm) {
 		for _, m := range metering.SigV4Authorization.FindAllStringIndex(v, -1) {
 			add(m[0], m[1], metering.KindToken, "SigV4 Authorization value in clear")
 		}
@@ -111,7 +111,7 @@ func (p *policy) hits(pl place, v string) []hit {
 			add(m[0], m[1], metering.KindToken, fmt.Sprintf("session token (%d characters) in clear", m[1]-m[0]))
 		}
 	}
-	if (pl.near || nameSaysSecret(pl.name)) && hasRun(v, &base64Bytes, secretKeyLen) {
+	if (pl.near || nameSaysSecret(pl.name)) && hasRun(v, &base64Bytes, metering.SecretKeyLen) {
 		for _, m := range metering.FindSecretAccessKeys(v) {
 			add(m[0], m[1], metering.KindToken, "secret access key (40 characters) in clear")
 		}
@@ -161,10 +161,6 @@ func hasRun(s string, in *[256]bool, n int) bool {
 	}
 	return run == n
 }
-
-// secretKeyLen is the length of the secret access keys that
-// FindSecretAccessKeys finds.
-const secretKeyLen = 40
 
 // digitBytes and base64Bytes are the classes of bytes whose runs
 // FindAccountIDs and FindSecretAccessKeys look at: digits, and the base64
@@ -264,7 +260,7 @@ func (p *policy) headerPlace(side, name string, near bool) place {
 // defaults hold signatures and session tokens; headers a user names are
 // secrets, whose entropy is unknown.
 func headerKind(name string) string {
-	if contains(metering.RedactedHeaders, name) {
+	if metering.IsRedactedHeader(name) {
 		return metering.KindToken
 	}
 	return metering.KindSecret
@@ -285,7 +281,7 @@ func headerWhere(side string) string {
 // paramPlace returns the place of a query or form parameter.
 func paramPlace(where, name string, near bool) place {
 	pl := place{where: where, label: name, name: name, near: near}
-	if contains(metering.PresignParams, http.CanonicalHeaderKey(name)) || contains(metering.SecretFields, name) {
+	if metering.IsPresignParam(http.CanonicalHeaderKey(name)) || metering.IsSecretField(name) {
 		pl.kind = metering.KindToken
 	}
 	return pl
@@ -297,7 +293,7 @@ func (p *policy) fieldPlace(op string, path []string, where string, near bool) p
 	name := strings.TrimSuffix(path[len(path)-1], "[]")
 	pl := place{where: where, name: name, near: near}
 	for _, r := range p.rules {
-		if r.path.Applies(op) && r.path.matches(path) {
+		if r.path.Matches(op, path) {
 			pl.kind = r.kind
 		}
 	}
@@ -305,36 +301,14 @@ func (p *policy) fieldPlace(op string, path []string, where string, near bool) p
 	case pl.kind != "":
 	case p.names[name] != "":
 		pl.kind = p.names[name]
-	case contains(metering.SecretFields, name):
+	case metering.IsSecretField(name):
 		pl.kind = metering.KindToken
-	case contains(metering.AccountIDFields, name) && !p.keepAccounts:
+	case metering.IsAccountIDField(name) && !p.keepAccounts:
 		pl.kind = metering.KindAccountID
-	case contains(metering.ARNFields, name) && !p.keepARNs:
+	case metering.IsARNField(name) && !p.keepARNs:
 		pl.kind = metering.KindARN
 	}
 	return pl
-}
-
-// matches reports whether the path names the field at segs.
-func (p FieldPath) matches(segs []string) bool {
-	if len(segs) != len(p.segs) {
-		return false
-	}
-	for i := range segs {
-		if segs[i] != p.segs[i] {
-			return false
-		}
-	}
-	return true
-}
-
-func contains(list []string, s string) bool {
-	for _, v := range list {
-		if v == s {
-			return true
-		}
-	}
-	return false
 }
 
 // apply returns v with every hit replaced by its placeholder.

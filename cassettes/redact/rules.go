@@ -1,4 +1,4 @@
-package cassettes
+package redact
 
 import (
 	"bytes"
@@ -11,7 +11,8 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
-	"github.com/metervcr/metervcr/cassettes/metering"
+	"github.com/metervcr/metervcr/cassettes"
+	"github.com/metervcr/metervcr/metering"
 )
 
 // Rules are a user's additions to the default redaction (metering's
@@ -81,7 +82,7 @@ func (r *FieldRule) check() error {
 		return fmt.Errorf("empty field rule: want Operation.path, *.path or a field name")
 	}
 	if strings.Contains(r.Path, ".") {
-		if _, err := ParseFieldPath(r.Path); err != nil {
+		if _, err := cassettes.ParseFieldPath(r.Path); err != nil {
 			return err
 		}
 	} else if strings.Contains(r.Path, "[") {
@@ -103,7 +104,7 @@ func (rs Rules) Merge(other Rules) Rules {
 // rs. It fails on a key shorter than 16 bytes and on a rule that names
 // nothing it can apply to.
 func (rs Rules) Redactor(key []byte) (*Redactor, error) {
-	headers := append([]string(nil), metering.RedactedHeaders...)
+	headers := append([]string(nil), metering.RedactedHeaders()...)
 	for _, h := range rs.Headers {
 		if strings.TrimSpace(h) == "" || strings.ContainsAny(h, " :") {
 			return nil, fmt.Errorf("header %q is not a header name", h)
@@ -125,7 +126,7 @@ func (rs Rules) Redactor(key []byte) (*Redactor, error) {
 			names[f.Path] = f.Kind
 		}
 	}
-	r, err := NewRedactor(key, headers, body)
+	r, err := New(key, headers, body)
 	if err != nil {
 		return nil, err
 	}
@@ -148,7 +149,7 @@ func (rs Rules) Scanner() (*Scanner, error) {
 // which kinds of buyer identifiers are kept.
 func (rs Rules) bodyRules() (rules []metering.BodyRule, keepAccounts, keepARNs bool, err error) {
 	kept := make([]bool, len(rs.Keep))
-	for _, rule := range metering.RedactedBodyFields {
+	for _, rule := range metering.RedactedBodyFields() {
 		keep := false
 		for i, k := range rs.Keep {
 			if k == rule.Path || k == lastSegment(rule.Path) {
@@ -169,7 +170,7 @@ func (rs Rules) bodyRules() (rules []metering.BodyRule, keepAccounts, keepARNs b
 	for i, k := range rs.Keep {
 		if !kept[i] {
 			return nil, false, false, fmt.Errorf("keep %q names no field redacted by default; fields that can be kept: %s",
-				k, strings.Join(append(append([]string(nil), metering.AccountIDFields...), metering.ARNFields...), ", "))
+				k, strings.Join(append(metering.AccountIDFields(), metering.ARNFields()...), ", "))
 		}
 	}
 	return rules, keepAccounts, keepARNs, nil

@@ -1,0 +1,6 @@
+package cassettes
+
+// Internals of the package that its external tests use.
+const Header = header
+
+var EncodeInteraction = encodeInteraction
