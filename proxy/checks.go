@@ -317,16 +317,11 @@ func checkMetering(op string, body []byte, now time.Time) error {
 	}
 	if op == metering.MeterUsage {
 		// The common case, read without decoding the body.
-		var ts string
-		if matcher.Leaves(body, func(path []string, v string, isString bool) {
-			if len(path) == 1 && path[0] == "Timestamp" && !isString {
-				ts = v
-			}
-		}) {
-			if ts == "" {
+		if ts := matcher.BodyField(body, "Timestamp"); ts.Read {
+			if !ts.Found || ts.IsString {
 				return nil
 			}
-			return checkWindowText(ts, now, metering.MeterUsageWindow)
+			return checkWindowText(ts.Text, now, metering.MeterUsageWindow)
 		}
 	}
 	doc, err := cassettes.DecodeJSON(body)
