@@ -109,7 +109,7 @@ func (s *Service) recordMeterUsage(token, params, key, usage string) (string, er
 			"A metering record has already been emitted for the given usageDimension and timestamp with a different usageQuantity.")
 	}
 	if !ok {
-		e = record{id: newUUID(), usage: usage}
+		e = record{id: metering.NewID(), usage: usage}
 		st.meterUsage[key] = e
 	}
 	if token != "" {
@@ -171,7 +171,7 @@ func (s *Service) batchMeterUsage(m members) (any, error) {
 			usage := usageFingerprint(valueOr(rec.Quantity, 0), rec.UsageAllocations)
 			e, seen := s.state.batchMeterUsage[key]
 			if !seen {
-				e = record{id: newUUID(), usage: usage}
+				e = record{id: metering.NewID(), usage: usage}
 				s.state.batchMeterUsage[key] = e
 			}
 			result.MeteringRecordID, result.Status = e.id, statusSuccess
