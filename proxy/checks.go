@@ -365,9 +365,7 @@ func checkWindowText(v string, now time.Time, window time.Duration) error {
 	if err != nil {
 		return nil
 	}
-	lo := float64(now.Add(-window).UnixMilli()) / 1000
-	hi := float64(now.Add(metering.FutureSlack).UnixMilli()) / 1000
-	if secs < lo || secs > hi {
+	if !metering.InWindow(secs, now, window) {
 		return &statusError{status: http.StatusBadRequest, code: metering.ErrTimestampOutOfBounds, check: ChecksMetering,
 			msg: metering.TimestampOutOfBoundsMessage(secs),
 			detail: fmt.Sprintf(" The service takes usage from up to %s before its clock to %s after; now is %s",

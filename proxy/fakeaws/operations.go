@@ -293,10 +293,7 @@ func (s *Service) signature(productCode, nonce string, keyVersion int64) string 
 // checkTimestamp refuses usage older than window or further in the future
 // than metering.FutureSlack.
 func (s *Service) checkTimestamp(ts epoch, window time.Duration) error {
-	now := s.now()
-	lo := float64(now.Add(-window).UnixMilli()) / 1000
-	hi := float64(now.Add(metering.FutureSlack).UnixMilli()) / 1000
-	if ts.Seconds < lo || ts.Seconds > hi {
+	if !metering.InWindow(ts.Seconds, s.now(), window) {
 		return badRequest(metering.ErrTimestampOutOfBounds, "%s", metering.TimestampOutOfBoundsMessage(ts.Seconds))
 	}
 	return nil
