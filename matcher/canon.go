@@ -15,7 +15,7 @@ import (
 // keys. For anything else it gives up, and the caller takes the general
 // path, which also reports errors, so they come from one place.
 type canon struct {
-	m *Matcher // nil when visiting leaves (Leaves)
+	m *Matcher // nil when visiting leaves (leaves, BodyField)
 	// visit, when set, receives every string and number instead of the
 	// output.
 	visit func(path []string, v string, isString bool)
@@ -72,20 +72,40 @@ func (m *Matcher) appendCanonicalField(dst []byte, op, body, field string) (out 
 	return out, f, ok
 }
 
-// Leaves calls fn with the path (as FieldPath names it) and the text of
+// BodyField reads the top-level member name of the JSON object body, as
+// Index.MatchChecked reports it, without building a lookup key. Its Read
+// is false when body is not an object or holds what the one-pass reader
+// leaves to a full decoder (escapes, text outside ASCII, any repeated
+// key); the caller then decodes the body itself.
+func BodyField(body []byte, name string) Field {
+	return visitLeaves(body, name, func([]string, string, bool) {})
+}
+
+// leaves calls fn with the path (as FieldPath names it) and the text of
 // every string and number of the JSON object body, in document order,
 // without decoding it into maps. It reports false, perhaps after some
 // calls, when body is not an object or holds what the one-pass reader
-// leaves to a full decoder (escapes, text outside ASCII, repeated keys);
-// the caller then decodes the body itself.
-func Leaves(body []byte, fn func(path []string, v string, isString bool)) bool {
+// leaves to a full decoder (escapes, text outside ASCII, repeated keys).
+func leaves(body []byte, fn func(path []string, v string, isString bool)) bool {
+	return visitLeaves(body, "", fn).Read
+}
+
+// visitLeaves calls fn as leaves does and returns the top-level member
+// field, when field is not "", as BodyField does.
+func visitLeaves(body []byte, field string, fn func(path []string, v string, isString bool)) Field {
 	c := canonPool.Get().(*canon)
 	c.src, c.pos, c.visit, c.out = string(body), 0, fn, c.scratch[:0]
 	c.path, c.hash, c.mem, c.skip = c.path[:0], c.hash[:0], c.mem[:0], 0
+	c.field, c.got = field, Field{}
 	ok := c.document()
-	c.src, c.visit, c.scratch, c.out = "", nil, c.out[:0], nil
+	f := c.got
+	c.src, c.visit, c.scratch, c.out, c.field, c.got = "", nil, c.out[:0], nil, "", Field{}
 	canonPool.Put(c)
-	return ok
+	if !ok {
+		return Field{}
+	}
+	f.Read = true
+	return f
 }
 
 // document reads one JSON object and nothing after it but white space. A

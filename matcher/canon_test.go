@@ -116,7 +116,7 @@ func FuzzCanonical(f *testing.F) {
 	})
 }
 
-// leavesByDecoding is what Leaves must give, from the decoded document:
+// leavesByDecoding is what leaves must give, from the decoded document:
 // for each path, the text of the value that decoding keeps there, in the
 // order FieldPath names paths.
 func leavesByDecoding(t *testing.T, body string) map[string]string {
@@ -148,12 +148,12 @@ func leavesByDecoding(t *testing.T, body string) map[string]string {
 	return out
 }
 
-// checkLeaves fails when Leaves, where it does not give up, visits a path
+// checkLeaves fails when leaves, where it does not give up, visits a path
 // last with a value other than decoding keeps there, or misses a path.
 func checkLeaves(t *testing.T, body string) (took bool) {
 	t.Helper()
 	got := map[string]string{}
-	ok := Leaves([]byte(body), func(path []string, v string, isString bool) {
+	ok := leaves([]byte(body), func(path []string, v string, isString bool) {
 		kind := "n:"
 		if isString {
 			kind = "s:"
@@ -168,12 +168,12 @@ func checkLeaves(t *testing.T, body string) (took bool) {
 	}
 	want := leavesByDecoding(t, body)
 	if !maps.Equal(got, want) {
-		t.Fatalf("Leaves(%q) last values\n%v\nwant %v", body, got, want)
+		t.Fatalf("leaves(%q) last values\n%v\nwant %v", body, got, want)
 	}
 	return true
 }
 
-// TestLeavesAgreeWithDecoding: where Leaves reads a body, its values are
+// TestLeavesAgreeWithDecoding: where leaves reads a body, its values are
 // those decoding gives; a repeated key is left to decoding.
 func TestLeavesAgreeWithDecoding(t *testing.T) {
 	took := 0
@@ -183,11 +183,11 @@ func TestLeavesAgreeWithDecoding(t *testing.T) {
 		}
 	}
 	if took < len(canonSeeds)/2 {
-		t.Fatalf("Leaves took only %d bodies", took)
+		t.Fatalf("leaves took only %d bodies", took)
 	}
 	for _, body := range []string{`{"Timestamp":1,"x":{"Timestamp":"a"},"Timestamp":2}`, `{"a":[{"b":1},{"b":2,"b":3}]}`, `{"a":[{"b":[{"c":0,"c":[]}]}]}`} {
-		if Leaves([]byte(body), func([]string, string, bool) {}) {
-			t.Errorf("Leaves read %s, whose repeated key only decoding settles", body)
+		if leaves([]byte(body), func([]string, string, bool) {}) {
+			t.Errorf("leaves read %s, whose repeated key only decoding settles", body)
 		}
 	}
 }
@@ -199,4 +199,60 @@ func FuzzLeaves(f *testing.F) {
 	f.Fuzz(func(t *testing.T, body string) {
 		checkLeaves(t, body)
 	})
+}
+
+// TestBodyField reads top-level members as MatchChecked reports them, and
+// leaves to decoding what the one-pass reader leaves.
+func TestBodyField(t *testing.T) {
+	t.Parallel()
+	for _, c := range []struct {
+		name, body string
+		want       Field
+	}{
+		{"number", `{"ProductCode":"p","Timestamp":1767323045}`, Field{Text: "1767323045", Found: true, Read: true}},
+		{"string", `{"Timestamp":"soon","x":{"Timestamp":1}}`, Field{Text: "soon", IsString: true, Found: true, Read: true}},
+		{"nested only", `{"x":{"Timestamp":1},"y":[{"Timestamp":2}]}`, Field{Read: true}},
+		{"list", `{"Timestamp":[1]}`, Field{Read: true}},
+		{"object", `{"Timestamp":{"a":2}}`, Field{Read: true}},
+		{"empty body", ` `, Field{Read: true}},
+		{"escapes", `{"Product\u0043ode":"p","Timestamp":1}`, Field{}},
+		{"repeated", `{"Timestamp":1,"Timestamp":2}`, Field{}},
+		{"not an object", `[1]`, Field{}},
+		{"malformed", `{"Timestamp":1`, Field{}},
+	} {
+		if got := BodyField([]byte(c.body), "Timestamp"); got != c.want {
+			t.Errorf("%s: BodyField(%s) = %+v, want %+v", c.name, c.body, got, c.want)
+		}
+	}
+}
+
+// TestBodyFieldAgreesWithMatchChecked: where both read a body, BodyField
+// gives the member MatchChecked gives its check.
+func TestBodyFieldAgreesWithMatchChecked(t *testing.T) {
+	t.Parallel()
+	ms := canonMatchers(t)
+	both := 0
+	for _, body := range canonSeeds {
+		for _, m := range ms {
+			ix := NewEmptyIndex(m)
+			for _, field := range []string{"Timestamp", "ProductCode", "UsageRecords"} {
+				var checked Field
+				ix.MatchChecked(req("MeterUsage", body), field, func(f Field) error {
+					checked = f
+					return nil
+				})
+				got := BodyField([]byte(body), field)
+				if !got.Read || !checked.Read {
+					continue
+				}
+				both++
+				if got != checked {
+					t.Fatalf("BodyField(%s, %q) = %+v, want %+v as MatchChecked reports", body, field, got, checked)
+				}
+			}
+		}
+	}
+	if both < len(canonSeeds) {
+		t.Fatalf("both read only %d of %d bodies", both, 3*len(ms)*len(canonSeeds))
+	}
 }

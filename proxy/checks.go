@@ -317,16 +317,11 @@ func checkMetering(op string, body []byte, now time.Time) error {
 	}
 	if op == metering.MeterUsage {
 		// The common case, read without decoding the body.
-		var ts string
-		if matcher.Leaves(body, func(path []string, v string, isString bool) {
-			if len(path) == 1 && path[0] == "Timestamp" && !isString {
-				ts = v
-			}
-		}) {
-			if ts == "" {
+		if ts := matcher.BodyField(body, "Timestamp"); ts.Read {
+			if !ts.Found || ts.IsString {
 				return nil
 			}
-			return checkWindowText(ts, now, metering.MeterUsageWindow)
+			return checkWindowText(ts.Text, now, metering.MeterUsageWindow)
 		}
 	}
 	doc, err := cassettes.DecodeJSON(body)
@@ -370,9 +365,7 @@ func checkWindowText(v string, now time.Time, window time.Duration) error {
 	if err != nil {
 		return nil
 	}
-	lo := float64(now.Add(-window).UnixMilli()) / 1000
-	hi := float64(now.Add(metering.FutureSlack).UnixMilli()) / 1000
-	if secs < lo || secs > hi {
+	if !metering.InWindow(secs, now, window) {
 		return &statusError{status: http.StatusBadRequest, code: metering.ErrTimestampOutOfBounds, check: ChecksMetering,
 			msg: metering.TimestampOutOfBoundsMessage(secs),
 			detail: fmt.Sprintf(" The service takes usage from up to %s before its clock to %s after; now is %s",

@@ -11,7 +11,6 @@ import (
 	"net"
 	"net/http"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 
@@ -113,59 +112,7 @@ var errAborted = errors.New("connection dropped")
 var rejectWithResponse = &goproxy.ConnectAction{Action: goproxy.ConnectReject}
 
 func textResponse(r *http.Request, status int, msg string) *http.Response {
-	body := msg + "\n"
-	return &http.Response{
-		StatusCode:    status,
-		Status:        strconv.Itoa(status) + " " + http.StatusText(status),
-		Proto:         "HTTP/1.1",
-		ProtoMajor:    1,
-		ProtoMinor:    1,
-		Header:        http.Header{"Content-Type": {"text/plain; charset=utf-8"}},
-		Body:          io.NopCloser(bytes.NewBufferString(body)),
-		ContentLength: int64(len(body)),
-		Request:       r,
-	}
-}
-
-// responseBuffer is an http.ResponseWriter that keeps the response, for
-// handing the server's answer to goproxy as an *http.Response.
-type responseBuffer struct {
-	header http.Header
-	status int
-	body   bytes.Buffer
-}
-
-func newResponseBuffer() *responseBuffer { return &responseBuffer{header: http.Header{}} }
-
-func (b *responseBuffer) Header() http.Header { return b.header }
-
-func (b *responseBuffer) WriteHeader(status int) {
-	if b.status == 0 {
-		b.status = status
-	}
-}
-
-func (b *responseBuffer) Write(p []byte) (int, error) {
-	b.WriteHeader(http.StatusOK)
-	return b.body.Write(p)
-}
-
-func (b *responseBuffer) response(r *http.Request) *http.Response {
-	b.WriteHeader(http.StatusOK)
-	if b.header.Get("Date") == "" {
-		b.header.Set("Date", time.Now().UTC().Format(http.TimeFormat))
-	}
-	return &http.Response{
-		StatusCode:    b.status,
-		Status:        strconv.Itoa(b.status) + " " + http.StatusText(b.status),
-		Proto:         "HTTP/1.1",
-		ProtoMajor:    1,
-		ProtoMinor:    1,
-		Header:        b.header,
-		Body:          io.NopCloser(&b.body),
-		ContentLength: int64(b.body.Len()),
-		Request:       r,
-	}
+	return newResponse(r, status, http.Header{"Content-Type": {"text/plain; charset=utf-8"}}, bytes.NewBufferString(msg+"\n"))
 }
 
 // slogPrinter routes goproxy's warnings to the server's logger.

@@ -2,8 +2,6 @@ package proxy
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"fmt"
 	"log/slog"
 	"math"
@@ -293,7 +291,7 @@ func writeServiceError(w http.ResponseWriter, status int, code, msg string) {
 	h := w.Header()
 	h.Set("Content-Type", metering.ContentType)
 	h.Set(metering.HeaderErrorType, metering.ErrorType(code))
-	h.Set(metering.HeaderRequestID, newRequestID())
+	h.Set(metering.HeaderRequestID, metering.NewID())
 	w.WriteHeader(status)
 	w.Write(metering.ErrorJSON(code, msg)) // a failed write means the client left; nothing to do
 }
@@ -316,14 +314,4 @@ func dropConnection(w http.ResponseWriter) {
 		_ = tc.SetLinger(0)
 	}
 	conn.Close() // nothing more is sent on it; a close error changes nothing
-}
-
-// newRequestID returns a random UUID, the shape of AWS request ids.
-func newRequestID() string {
-	b := make([]byte, 16)
-	rand.Read(b) // never fails (crypto/rand panics rather than return an error)
-	b[6] = b[6]&0x0f | 0x40
-	b[8] = b[8]&0x3f | 0x80
-	x := hex.EncodeToString(b)
-	return x[0:8] + "-" + x[8:12] + "-" + x[12:16] + "-" + x[16:20] + "-" + x[20:32]
 }

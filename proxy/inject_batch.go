@@ -1,7 +1,6 @@
 package proxy
 
 import (
-	"bytes"
 	"errors"
 	"log/slog"
 	mrand "math/rand/v2"
@@ -19,10 +18,11 @@ import (
 // the records of a 200 answer from Results to UnprocessedRecords. Any other
 // answer is passed back unchanged.
 func (h *injector) serveUnprocessed(w http.ResponseWriter, r *http.Request, rng *mrand.Rand) {
-	buf := &bufferedResponse{header: make(http.Header), status: http.StatusOK}
+	buf := newResponseBuffer()
 	h.next.ServeHTTP(buf, r)
 	body := buf.body.Bytes()
-	if buf.status == http.StatusOK {
+	status := buf.statusCode()
+	if status == http.StatusOK {
 		// An answer that is not a batch result is passed back as it is:
 		// the client then sees what the handler meant it to see.
 		if b, moved, err := moveUnprocessed(body, h.in.Unprocessed, rng); err == nil && moved > 0 {
@@ -37,7 +37,7 @@ func (h *injector) serveUnprocessed(w http.ResponseWriter, r *http.Request, rng 
 		w.Header()[k] = v
 	}
 	w.Header().Del("Content-Length") // the body may have changed length
-	w.WriteHeader(buf.status)
+	w.WriteHeader(status)
 	w.Write(body) // a failed write means the client left; nothing to do
 }
 
@@ -81,26 +81,4 @@ func moveUnprocessed(body []byte, share float64, rng *mrand.Rand) ([]byte, int, 
 	out["Results"], out["UnprocessedRecords"] = kept, unprocessed
 	b, err := cassettes.EncodeJSON(out)
 	return b, moved, err
-}
-
-// bufferedResponse holds an answer so that it can be rewritten before it
-// is sent.
-type bufferedResponse struct {
-	header      http.Header
-	status      int
-	wroteHeader bool
-	body        bytes.Buffer
-}
-
-func (b *bufferedResponse) Header() http.Header { return b.header }
-
-func (b *bufferedResponse) WriteHeader(status int) {
-	if !b.wroteHeader {
-		b.status, b.wroteHeader = status, true
-	}
-}
-
-func (b *bufferedResponse) Write(p []byte) (int, error) {
-	b.wroteHeader = true
-	return b.body.Write(p)
 }

@@ -162,18 +162,17 @@ func interaction(out *http.Request, reqBody []byte, resp *http.Response, respBod
 	}
 }
 
-// hopHeaders are connection-level response headers that a proxy must not
-// pass on (RFC 9110 §7.6.1).
-var hopHeaders = []string{"Connection", "Keep-Alive", "Proxy-Connection", "Transfer-Encoding", "Upgrade", "Trailer", "Content-Length", "Content-Encoding"}
-
+// writeUpstreamResponse answers the client with resp, less its hop-by-hop
+// headers, and body, which readBody has decoded.
 func writeUpstreamResponse(w http.ResponseWriter, resp *http.Response, body []byte) {
 	h := w.Header()
 	for k, v := range resp.Header {
 		h[k] = append([]string(nil), v...)
 	}
-	for _, k := range hopHeaders {
+	for _, k := range hopByHop {
 		h.Del(k)
 	}
+	h.Del("Content-Encoding")
 	h.Set("Content-Length", strconv.Itoa(len(body)))
 	w.WriteHeader(resp.StatusCode)
 	w.Write(body) // a failed write means the client left; the exchange is recorded

@@ -43,16 +43,10 @@ func (u *upstream) request(ctx context.Context, client *http.Request, region str
 	if target.Path == "" {
 		target.Path = "/"
 	}
-	if u.base != nil {
-		target.Scheme, target.Host = u.base.Scheme, u.base.Host
-		target.Path = singleJoin(u.base.Path, target.Path)
-	}
-	out, err := http.NewRequestWithContext(ctx, http.MethodPost, target.String(), bytes.NewReader(body))
+	out, err := u.newRequest(ctx, http.MethodPost, target, host, cloneWithout(client.Header, resignDrop), body)
 	if err != nil {
 		return nil, err
 	}
-	out.Host = host
-	out.Header = cloneWithout(client.Header, resignDrop)
 	if err := u.sign(ctx, out, region, body); err != nil {
 		return nil, err
 	}
@@ -65,21 +59,27 @@ func (u *upstream) request(ctx context.Context, client *http.Request, region str
 // to base when set.
 func (u *upstream) passthrough(ctx context.Context, client *http.Request, body []byte) (*http.Request, error) {
 	target := url.URL{Scheme: "https", Host: client.Host, Path: client.URL.Path, RawQuery: client.URL.RawQuery}
+	return u.newRequest(ctx, client.Method, target, client.Host, cloneWithout(client.Header, passDrop), body)
+}
+
+// newRequest returns a request of method to target, dialled at base
+// instead when set, with the Host header host, header and body.
+func (u *upstream) newRequest(ctx context.Context, method string, target url.URL, host string, header http.Header, body []byte) (*http.Request, error) {
 	if u.base != nil {
 		target.Scheme, target.Host = u.base.Scheme, u.base.Host
 		target.Path = singleJoin(u.base.Path, target.Path)
 	}
-	out, err := http.NewRequestWithContext(ctx, client.Method, target.String(), bytes.NewReader(body))
+	out, err := http.NewRequestWithContext(ctx, method, target.String(), bytes.NewReader(body))
 	if err != nil {
 		return nil, err
 	}
-	out.Host = client.Host
-	out.Header = cloneWithout(client.Header, passDrop)
+	out.Host = host
+	out.Header = header
 	return out, nil
 }
 
-// hopByHop are connection-level request headers a proxy must not pass on
-// (RFC 9110 §7.6.1).
+// hopByHop are connection-level headers a proxy must not pass on, in
+// requests or responses (RFC 9110 §7.6.1).
 var hopByHop = []string{"Connection", "Keep-Alive", "Proxy-Connection", "Proxy-Authorization", "Te", "Trailer", "Transfer-Encoding", "Upgrade"}
 
 // resignDrop and passDrop are the header names request and passthrough

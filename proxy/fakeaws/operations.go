@@ -109,7 +109,7 @@ func (s *Service) recordMeterUsage(token, params, key, usage string) (string, er
 			"A metering record has already been emitted for the given usageDimension and timestamp with a different usageQuantity.")
 	}
 	if !ok {
-		e = record{id: newUUID(), usage: usage}
+		e = record{id: metering.NewID(), usage: usage}
 		st.meterUsage[key] = e
 	}
 	if token != "" {
@@ -171,7 +171,7 @@ func (s *Service) batchMeterUsage(m members) (any, error) {
 			usage := usageFingerprint(valueOr(rec.Quantity, 0), rec.UsageAllocations)
 			e, seen := s.state.batchMeterUsage[key]
 			if !seen {
-				e = record{id: newUUID(), usage: usage}
+				e = record{id: metering.NewID(), usage: usage}
 				s.state.batchMeterUsage[key] = e
 			}
 			result.MeteringRecordID, result.Status = e.id, statusSuccess
@@ -293,10 +293,7 @@ func (s *Service) signature(productCode, nonce string, keyVersion int64) string 
 // checkTimestamp refuses usage older than window or further in the future
 // than metering.FutureSlack.
 func (s *Service) checkTimestamp(ts epoch, window time.Duration) error {
-	now := s.now()
-	lo := float64(now.Add(-window).UnixMilli()) / 1000
-	hi := float64(now.Add(metering.FutureSlack).UnixMilli()) / 1000
-	if ts.Seconds < lo || ts.Seconds > hi {
+	if !metering.InWindow(ts.Seconds, s.now(), window) {
 		return badRequest(metering.ErrTimestampOutOfBounds, "%s", metering.TimestampOutOfBoundsMessage(ts.Seconds))
 	}
 	return nil

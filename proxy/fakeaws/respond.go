@@ -2,7 +2,6 @@ package fakeaws
 
 import (
 	"crypto/rand"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -50,7 +49,7 @@ const errDryRun = "DryRunOperation"
 func respond(w http.ResponseWriter, out any, err error) (status int, code string) {
 	h := w.Header()
 	h.Set("Content-Type", metering.ContentType)
-	h.Set(metering.HeaderRequestID, newUUID())
+	h.Set(metering.HeaderRequestID, metering.NewID())
 	if err != nil {
 		var e *apiError
 		if !errors.As(err, &e) {
@@ -73,16 +72,6 @@ func respond(w http.ResponseWriter, out any, err error) (status int, code string
 	w.WriteHeader(http.StatusOK)
 	_, _ = w.Write(b)
 	return http.StatusOK, ""
-}
-
-// newUUID returns a random (version 4) UUID, the shape of AWS request and
-// metering record ids.
-func newUUID() string {
-	b := randomBytes(16)
-	b[6] = b[6]&0x0f | 0x40
-	b[8] = b[8]&0x3f | 0x80
-	x := hex.EncodeToString(b)
-	return x[0:8] + "-" + x[8:12] + "-" + x[12:16] + "-" + x[16:20] + "-" + x[20:32]
 }
 
 // randomBytes returns n bytes from crypto/rand, which never fails.
