@@ -79,7 +79,7 @@ func (u *upstream) newRequest(ctx context.Context, method string, target url.URL
 }
 
 // hopByHop are connection-level headers a proxy must not pass on, in
-// requests or responses (RFC 9110 §7.6.1).
+// requests or responses (RFC 9110, section 7.6.1).
 var hopByHop = []string{"Connection", "Keep-Alive", "Proxy-Connection", "Proxy-Authorization", "Te", "Trailer", "Transfer-Encoding", "Upgrade"}
 
 // resignDrop and passDrop are the header names request and passthrough
