@@ -82,8 +82,8 @@ func Version(data []byte) (int, error) {
 }
 
 // To returns the cassette document data in format version to:
-// cassettes.FormatVersion (1, go-vcr v2 and metervcr) or FormatVersionV3 (2, go-vcr v3
-// and v4). Everything both formats hold is kept: each request's method,
+// cassettes.FormatVersion (1, go-vcr v2 and metervcr) or FormatVersionV3
+// (2, go-vcr v3 and v4). Everything both formats hold is kept: each request's method,
 // URL, headers, form and body, each response's status, code, headers, body
 // and duration, and the order of interactions. Going to version 2, the
 // fields only it has are derived as go-vcr v4 would record them (HTTP/1.1,
