@@ -16,6 +16,7 @@ import (
 
 	"github.com/elazarl/goproxy"
 
+	"github.com/metervcr/metervcr/internal/httpbuf"
 	"github.com/metervcr/metervcr/metering"
 )
 
@@ -85,13 +86,13 @@ func (s *Server) forwardProxy(ca *CA, ports []string) *goproxy.ProxyHttpServer {
 // that aborts (a dropped connection injected as a fault) gives a response
 // whose body fails, so goproxy drops the client's connection too.
 func (s *Server) serveIntercepted(r *http.Request) (resp *http.Response) {
-	buf := newResponseBuffer()
+	buf := httpbuf.NewWriter()
 	defer func() {
 		if v := recover(); v != nil {
 			if v != http.ErrAbortHandler {
 				panic(v)
 			}
-			resp = buf.response(r)
+			resp = buf.Response(r)
 			resp.Body = io.NopCloser(failingReader{})
 			resp.ContentLength = -1
 		}
@@ -100,7 +101,7 @@ func (s *Server) serveIntercepted(r *http.Request) (resp *http.Response) {
 		r = r.WithContext(context.WithValue(r.Context(), interceptedKey{}, true))
 	}
 	s.inner.ServeHTTP(buf, r)
-	return buf.response(r)
+	return buf.Response(r)
 }
 
 type failingReader struct{}
@@ -112,7 +113,7 @@ var errAborted = errors.New("connection dropped")
 var rejectWithResponse = &goproxy.ConnectAction{Action: goproxy.ConnectReject}
 
 func textResponse(r *http.Request, status int, msg string) *http.Response {
-	return newResponse(r, status, http.Header{"Content-Type": {"text/plain; charset=utf-8"}}, bytes.NewBufferString(msg+"\n"))
+	return httpbuf.NewResponse(r, status, http.Header{"Content-Type": {"text/plain; charset=utf-8"}}, bytes.NewBufferString(msg+"\n"))
 }
 
 // slogPrinter routes goproxy's warnings to the server's logger.

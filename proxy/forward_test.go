@@ -24,6 +24,7 @@ import (
 	"github.com/metervcr/metervcr/cassettes/redact"
 	"github.com/metervcr/metervcr/proxy"
 	"github.com/metervcr/metervcr/proxy/fakeaws"
+	"github.com/metervcr/metervcr/proxy/inject"
 )
 
 func testCA(t *testing.T) *proxy.CA {
@@ -283,7 +284,7 @@ func TestForwardModeFaultInjection(t *testing.T) {
 		{"throttle=1", "ThrottlingException"},
 		{"reset=1", "transport"},
 	} {
-		in, err := proxy.ParseInject(tt.spec)
+		in, err := inject.Parse(tt.spec)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -10,6 +10,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/metervcr/metervcr/cassettes"
+	"github.com/metervcr/metervcr/cassettes/convert"
 )
 
 func convertCommand(stdout, stderr io.Writer) *cli.Command {
@@ -36,7 +37,7 @@ func convertCommand(stdout, stderr io.Writer) *cli.Command {
 				return usageError("convert needs --format-version: 1 (go-vcr v2, metervcr) or 2 (go-vcr v3 and v4)")
 			}
 			to := c.Int("format-version")
-			if to != cassettes.FormatVersion && to != cassettes.FormatVersionV3 {
+			if to != cassettes.FormatVersion && to != convert.FormatVersionV3 {
 				return usageError("--format-version %d: want 1 (go-vcr v2, metervcr) or 2 (go-vcr v3 and v4)", to)
 			}
 			if err := notDirectory(c.Args().First()); err != nil {
@@ -50,7 +51,7 @@ func convertCommand(stdout, stderr io.Writer) *cli.Command {
 			if err != nil {
 				return usageError("reading cassette: %v", err)
 			}
-			out, err := cassettes.Convert(data, to)
+			out, err := convert.To(data, to)
 			if err != nil {
 				return usageError("cannot convert %s: %v", path, err)
 			}

@@ -9,7 +9,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 
-	"github.com/metervcr/metervcr/proxy"
+	"github.com/metervcr/metervcr/proxy/inject"
 )
 
 // The fault injection flags of replay and mock.
@@ -28,7 +28,7 @@ func seedFlag() cli.Flag {
 // withInject wraps handler in the faults --inject asks for and says which,
 // with the seed that repeats them. Without --inject it returns handler.
 func withInject(c *cli.Context, handler http.Handler, log *slog.Logger, stderr io.Writer) (http.Handler, error) {
-	in, err := proxy.ParseInject(c.String("inject"))
+	in, err := inject.Parse(c.String("inject"))
 	if err != nil {
 		return nil, usageError("--inject: %v", err)
 	}

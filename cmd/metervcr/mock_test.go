@@ -20,8 +20,8 @@ import (
 	"github.com/aws/smithy-go"
 
 	"github.com/metervcr/metervcr/metering"
-	"github.com/metervcr/metervcr/proxy"
 	"github.com/metervcr/metervcr/proxy/fakeaws"
+	"github.com/metervcr/metervcr/proxy/inject"
 )
 
 // mockServer is mock's handler served in-process, built as the command
@@ -41,9 +41,9 @@ func startMock(t *testing.T, file string, verify bool, spec string, seed int64) 
 	if err != nil {
 		t.Fatalf("mockConfig(%q): %v", file, err)
 	}
-	in, err := proxy.ParseInject(spec)
+	in, err := inject.Parse(spec)
 	if err != nil {
-		t.Fatalf("ParseInject(%q): %v", spec, err)
+		t.Fatalf("inject.Parse(%q): %v", spec, err)
 	}
 	m := &mockServer{model: fakeaws.New(cfg)}
 	inner := in.Wrap(m.model, seed)

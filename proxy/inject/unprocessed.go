@@ -1,4 +1,4 @@
-package proxy
+package inject
 
 import (
 	"errors"
@@ -7,6 +7,7 @@ import (
 	"net/http"
 
 	"github.com/metervcr/metervcr/cassettes"
+	"github.com/metervcr/metervcr/internal/httpbuf"
 	"github.com/metervcr/metervcr/metering"
 )
 
@@ -18,22 +19,22 @@ import (
 // the records of a 200 answer from Results to UnprocessedRecords. Any other
 // answer is passed back unchanged.
 func (h *injector) serveUnprocessed(w http.ResponseWriter, r *http.Request, rng *mrand.Rand) {
-	buf := newResponseBuffer()
+	buf := httpbuf.NewWriter()
 	h.next.ServeHTTP(buf, r)
-	body := buf.body.Bytes()
-	status := buf.statusCode()
+	body := buf.Bytes()
+	status := buf.StatusCode()
 	if status == http.StatusOK {
 		// An answer that is not a batch result is passed back as it is:
 		// the client then sees what the handler meant it to see.
-		if b, moved, err := moveUnprocessed(body, h.in.Unprocessed, rng); err == nil && moved > 0 {
+		if b, moved, err := moveUnprocessed(body, h.faults.Unprocessed, rng); err == nil && moved > 0 {
 			body = b
-			if h.in.Log != nil {
-				h.in.Log.Log(r.Context(), slog.LevelInfo, "request", "op", metering.BatchMeterUsage,
+			if h.faults.Log != nil {
+				h.faults.Log.Log(r.Context(), slog.LevelInfo, "request", "op", metering.BatchMeterUsage,
 					"action", "inject", "fault", faultUnprocessed, "records", moved)
 			}
 		}
 	}
-	for k, v := range buf.header {
+	for k, v := range buf.Header() {
 		w.Header()[k] = v
 	}
 	w.Header().Del("Content-Length") // the body may have changed length

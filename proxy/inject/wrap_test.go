@@ -1,4 +1,4 @@
-package proxy
+package inject
 
 import (
 	"encoding/json"
@@ -15,72 +15,6 @@ import (
 	"github.com/metervcr/metervcr/metering"
 )
 
-func TestParseInject(t *testing.T) {
-	t.Parallel()
-	tests := []struct {
-		spec string
-		want Inject
-	}{
-		{"", Inject{}},
-		{"none", Inject{}},
-		{"throttle=0.1", Inject{Throttle: 0.1}},
-		{"throttle=0.1,internal-error=0.02,latency=200ms,reset=0.01",
-			Inject{Throttle: 0.1, InternalError: 0.02, Reset: 0.01, Latency: 200 * time.Millisecond, LatencyFraction: 1}},
-		{" throttle = 10% , unprocessed=1 ,", Inject{Throttle: 0.1, Unprocessed: 1}},
-		{"latency=1.5s@0.5", Inject{Latency: 1500 * time.Millisecond, LatencyFraction: 0.5}},
-		{"throttle=0.7,internal-error=0.2,reset=0.1", Inject{Throttle: 0.7, InternalError: 0.2, Reset: 0.1}},
-	}
-	for _, tt := range tests {
-		got, err := ParseInject(tt.spec)
-		if err != nil || got != tt.want {
-			t.Errorf("ParseInject(%q) = %+v, %v; want %+v", tt.spec, got, err, tt.want)
-		}
-	}
-}
-
-func TestParseInjectErrorsNameTheItem(t *testing.T) {
-	t.Parallel()
-	tests := []struct{ spec, want string }{
-		{"throtle=0.1", `"throtle=0.1": unknown fault "throtle"`},
-		{"throttle", `"throttle" is not KEY=VALUE`},
-		{"throttle=2", `"throttle=2": 2 is not between 0 and 1`},
-		{"reset=-0.1", `"reset=-0.1"`},
-		{"internal-error=lots", `"internal-error=lots": "lots" is not a fraction`},
-		{"throttle=NaN", `"throttle=NaN"`},
-		{"latency=soon", `"latency=soon": "soon" is not a duration`},
-		{"latency=-1s", `"latency=-1s"`},
-		{"latency=1s@3", `"latency=1s@3"`},
-		{"throttle=0.1,throttle=0.2", `"throttle=0.2": throttle is given twice`},
-		{"throttle=0.6,internal-error=0.5", "add up to 1.1"},
-	}
-	for _, tt := range tests {
-		_, err := ParseInject(tt.spec)
-		if err == nil {
-			t.Errorf("ParseInject(%q) succeeded, want an error", tt.spec)
-			continue
-		}
-		if !strings.Contains(err.Error(), tt.want) {
-			t.Errorf("ParseInject(%q) error %q, want it to contain %q", tt.spec, err, tt.want)
-		}
-		if !strings.Contains(tt.want, "add up") && !strings.Contains(err.Error(), "accepted: throttle=FRACTION") {
-			t.Errorf("ParseInject(%q) error %q does not list the accepted keys", tt.spec, err)
-		}
-	}
-}
-
-func TestInjectStringRoundTrips(t *testing.T) {
-	t.Parallel()
-	for _, spec := range []string{"none", "throttle=0.1", "throttle=0.25,internal-error=0.02,reset=0.01,unprocessed=0.5,latency=200ms@0.5", "latency=1s"} {
-		in, err := ParseInject(spec)
-		if err != nil {
-			t.Fatalf("ParseInject(%q): %v", spec, err)
-		}
-		if got := in.String(); got != spec {
-			t.Errorf("ParseInject(%q).String() = %q, want %q", spec, got, spec)
-		}
-	}
-}
-
 // okHandler answers 200 with an empty JSON object and counts calls.
 type okHandler struct{ calls atomic.Int64 }
 
@@ -93,9 +27,9 @@ func (h *okHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // startInject serves next wrapped in the faults of spec.
 func startInject(t *testing.T, spec string, seed int64, next http.Handler) *httptest.Server {
 	t.Helper()
-	in, err := ParseInject(spec)
+	in, err := Parse(spec)
 	if err != nil {
-		t.Fatalf("ParseInject(%q): %v", spec, err)
+		t.Fatalf("Parse(%q): %v", spec, err)
 	}
 	srv := httptest.NewServer(in.Wrap(next, seed))
 	t.Cleanup(srv.Close)
@@ -221,7 +155,7 @@ func TestInjectLatency(t *testing.T) {
 
 func TestInjectPassesConnectThrough(t *testing.T) {
 	t.Parallel()
-	in, _ := ParseInject("throttle=1")
+	in, _ := Parse("throttle=1")
 	next := &okHandler{}
 	rec := httptest.NewRecorder()
 	in.Wrap(next, 1).ServeHTTP(rec, httptest.NewRequest(http.MethodConnect, "http://metering.marketplace.us-east-1.amazonaws.com:443", nil))
@@ -233,8 +167,8 @@ func TestInjectPassesConnectThrough(t *testing.T) {
 func TestWrapWithoutFaultsReturnsTheHandler(t *testing.T) {
 	t.Parallel()
 	next := &okHandler{}
-	if got := (Inject{}).Wrap(next, 1); got != http.Handler(next) {
-		t.Errorf("Inject{}.Wrap(h) = %T, want h itself", got)
+	if got := (Faults{}).Wrap(next, 1); got != http.Handler(next) {
+		t.Errorf("Faults{}.Wrap(h) = %T, want h itself", got)
 	}
 }
 

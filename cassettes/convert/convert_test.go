@@ -1,4 +1,4 @@
-package cassettes_test
+package convert_test
 
 import (
 	"bytes"
@@ -19,6 +19,7 @@ import (
 	v4recorder "gopkg.in/dnaeon/go-vcr.v4/pkg/recorder"
 
 	"github.com/metervcr/metervcr/cassettes"
+	"github.com/metervcr/metervcr/cassettes/convert"
 	"github.com/metervcr/metervcr/cassettes/redact"
 	"github.com/metervcr/metervcr/matcher"
 	"github.com/metervcr/metervcr/proxy/fakeaws"
@@ -26,18 +27,18 @@ import (
 
 func readDemo(t *testing.T) []byte {
 	t.Helper()
-	data, err := os.ReadFile("demo.yaml")
+	data, err := os.ReadFile("../demo.yaml")
 	if err != nil {
 		t.Fatal(err)
 	}
 	return data
 }
 
-func convert(t *testing.T, data []byte, to int) []byte {
+func convertTo(t *testing.T, data []byte, to int) []byte {
 	t.Helper()
-	out, err := cassettes.Convert(data, to)
+	out, err := convert.To(data, to)
 	if err != nil {
-		t.Fatalf("Convert to version %d: %v", to, err)
+		t.Fatalf("To(data, %d): %v", to, err)
 	}
 	return out
 }
@@ -47,14 +48,14 @@ func convert(t *testing.T, data []byte, to int) []byte {
 func TestConvertRoundTripIsLossless(t *testing.T) {
 	t.Parallel()
 	demo := readDemo(t)
-	v2 := convert(t, demo, cassettes.FormatVersionV3)
-	if v, err := cassettes.Version(v2); err != nil || v != 2 {
+	v2 := convertTo(t, demo, convert.FormatVersionV3)
+	if v, err := convert.Version(v2); err != nil || v != 2 {
 		t.Fatalf("Version(converted) = %d, %v; want 2", v, err)
 	}
-	if back := convert(t, v2, cassettes.FormatVersion); !bytes.Equal(back, demo) {
+	if back := convertTo(t, v2, cassettes.FormatVersion); !bytes.Equal(back, demo) {
 		t.Fatalf("demo.yaml converted to version 2 and back =\n%s\nwant\n%s", back, demo)
 	}
-	if again := convert(t, v2, cassettes.FormatVersionV3); !bytes.Equal(again, v2) {
+	if again := convertTo(t, v2, convert.FormatVersionV3); !bytes.Equal(again, v2) {
 		t.Fatalf("converting a version 2 cassette to version 2 changed it:\n%s\nwant\n%s", again, v2)
 	}
 }
@@ -69,7 +70,7 @@ func TestConvertedCassetteLoadsInGoVCRv4(t *testing.T) {
 		t.Fatal(err)
 	}
 	name := filepath.Join(t.TempDir(), "converted")
-	if err := os.WriteFile(name+".yaml", convert(t, demo, cassettes.FormatVersionV3), 0o644); err != nil {
+	if err := os.WriteFile(name+".yaml", convertTo(t, demo, convert.FormatVersionV3), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	got, err := v4cassette.Load(name)
@@ -97,7 +98,7 @@ func TestConvertedCassetteLoadsInGoVCRv4(t *testing.T) {
 func TestGoVCRv4ReplaysConvertedCassette(t *testing.T) {
 	t.Parallel()
 	name := filepath.Join(t.TempDir(), "metering")
-	if err := os.WriteFile(name+".yaml", convert(t, readDemo(t), cassettes.FormatVersionV3), 0o644); err != nil {
+	if err := os.WriteFile(name+".yaml", convertTo(t, readDemo(t), convert.FormatVersionV3), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	red, err := redact.New(redact.DemoKey, nil, nil)
@@ -158,7 +159,7 @@ func TestConvertGoVCRv4Recording(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	v1, err := cassettes.Parse(convert(t, orig, cassettes.FormatVersion))
+	v1, err := cassettes.Parse(convertTo(t, orig, cassettes.FormatVersion))
 	if err != nil {
 		t.Fatalf("metervcr cannot read the converted cassette: %v", err)
 	}
@@ -174,7 +175,7 @@ func TestConvertGoVCRv4Recording(t *testing.T) {
 		t.Fatalf("converted interactions = %+v, want those of %+v", v1.Interactions, w)
 	}
 	back := filepath.Join(t.TempDir(), "back")
-	if err := os.WriteFile(back+".yaml", convert(t, convert(t, orig, cassettes.FormatVersion), cassettes.FormatVersionV3), 0o644); err != nil {
+	if err := os.WriteFile(back+".yaml", convertTo(t, convertTo(t, orig, cassettes.FormatVersion), convert.FormatVersionV3), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	again, err := v4cassette.Load(back)
@@ -204,9 +205,9 @@ func TestConvertRejectsWhatItCannotRead(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := cassettes.Convert([]byte(tt.data), tt.to)
+			_, err := convert.To([]byte(tt.data), tt.to)
 			if err == nil || !strings.Contains(err.Error(), tt.want) {
-				t.Fatalf("Convert(%q, %d) error = %v, want one containing %q", tt.data, tt.to, err, tt.want)
+				t.Fatalf("To(%q, %d) error = %v, want one containing %q", tt.data, tt.to, err, tt.want)
 			}
 		})
 	}

@@ -1,4 +1,4 @@
-package proxy
+package httpbuf
 
 import (
 	"io"
@@ -6,9 +6,9 @@ import (
 	"testing"
 )
 
-// TestResponseBuffer: the first status wins, a Write before any status is
+// TestWriter: the first status wins, a Write before any status is
 // a 200, and the response handed on has its length and a Date.
-func TestResponseBuffer(t *testing.T) {
+func TestWriter(t *testing.T) {
 	t.Parallel()
 	for _, c := range []struct {
 		name       string
@@ -34,13 +34,13 @@ func TestResponseBuffer(t *testing.T) {
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			t.Parallel()
-			b := newResponseBuffer()
+			b := NewWriter()
 			c.write(b)
-			if got := b.statusCode(); got != c.wantStatus {
-				t.Fatalf("statusCode() = %d, want %d", got, c.wantStatus)
+			if got := b.StatusCode(); got != c.wantStatus {
+				t.Fatalf("StatusCode() = %d, want %d", got, c.wantStatus)
 			}
 			r, _ := http.NewRequest(http.MethodPost, "http://127.0.0.1/", nil)
-			resp := b.response(r)
+			resp := b.Response(r)
 			body, _ := io.ReadAll(resp.Body)
 			if resp.StatusCode != c.wantStatus || string(body) != c.wantBody || resp.ContentLength != int64(len(c.wantBody)) {
 				t.Fatalf("response: %d %q of length %d, want %d %q", resp.StatusCode, body, resp.ContentLength, c.wantStatus, c.wantBody)

@@ -1,4 +1,6 @@
-package cassettes
+// Package convert converts cassettes between go-vcr v2's format and go-vcr
+// v3/v4's.
+package convert
 
 import (
 	"bytes"
@@ -10,11 +12,13 @@ import (
 	"time"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/metervcr/metervcr/cassettes"
 )
 
 // FormatVersionV3 is the cassette format version of go-vcr v3 and v4
-// (version: 2). metervcr serves FormatVersion cassettes; Convert turns one
-// into the other.
+// (version: 2). metervcr serves cassettes.FormatVersion cassettes; To turns
+// one into the other.
 const FormatVersionV3 = 2
 
 // v3File is a cassette in go-vcr v3/v4's format: the fields go-vcr v4's
@@ -77,27 +81,27 @@ func Version(data []byte) (int, error) {
 	return head.Version, nil
 }
 
-// Convert returns the cassette document data in format version to:
-// FormatVersion (1, go-vcr v2 and metervcr) or FormatVersionV3 (2, go-vcr v3
-// and v4). Everything both formats hold is kept: each request's method,
+// To returns the cassette document data in format version to:
+// cassettes.FormatVersion (1, go-vcr v2 and metervcr) or FormatVersionV3
+// (2, go-vcr v3 and v4). Everything both formats hold is kept: each request's method,
 // URL, headers, form and body, each response's status, code, headers, body
 // and duration, and the order of interactions. Going to version 2, the
 // fields only it has are derived as go-vcr v4 would record them (HTTP/1.1,
 // the host from the URL, content lengths from the bodies, ids from the
 // order); going to version 1 they are dropped. A document already in
 // version to is re-encoded unchanged in content.
-func Convert(data []byte, to int) ([]byte, error) {
+func To(data []byte, to int) ([]byte, error) {
 	from, err := Version(data)
 	if err != nil {
 		return nil, err
 	}
-	if to != FormatVersion && to != FormatVersionV3 {
-		return nil, fmt.Errorf("cannot convert to format version %d: want %d (go-vcr v2, metervcr) or %d (go-vcr v3 and v4)", to, FormatVersion, FormatVersionV3)
+	if to != cassettes.FormatVersion && to != FormatVersionV3 {
+		return nil, fmt.Errorf("cannot convert to format version %d: want %d (go-vcr v2, metervcr) or %d (go-vcr v3 and v4)", to, cassettes.FormatVersion, FormatVersionV3)
 	}
-	var interactions []*Interaction
+	var interactions []*cassettes.Interaction
 	switch from {
-	case FormatVersion:
-		c, err := Parse(data)
+	case cassettes.FormatVersion:
+		c, err := cassettes.Parse(data)
 		if err != nil {
 			return nil, err
 		}
@@ -107,21 +111,21 @@ func Convert(data []byte, to int) ([]byte, error) {
 			return nil, err
 		}
 	default:
-		return nil, fmt.Errorf("cassette format version %d is unknown: want %d (go-vcr v2, metervcr) or %d (go-vcr v3 and v4)", from, FormatVersion, FormatVersionV3)
+		return nil, fmt.Errorf("cassette format version %d is unknown: want %d (go-vcr v2, metervcr) or %d (go-vcr v3 and v4)", from, cassettes.FormatVersion, FormatVersionV3)
 	}
-	if to == FormatVersion {
-		return Encode(interactions)
+	if to == cassettes.FormatVersion {
+		return cassettes.Encode(interactions)
 	}
 	return encodeV3(interactions)
 }
 
 // parseV3 reads a version 2 document into go-vcr v2 interactions.
-func parseV3(data []byte) ([]*Interaction, error) {
+func parseV3(data []byte) ([]*cassettes.Interaction, error) {
 	var f v3File
 	if err := yaml.Unmarshal(data, &f); err != nil {
 		return nil, fmt.Errorf("not a valid cassette: %w", err)
 	}
-	out := make([]*Interaction, len(f.Interactions))
+	out := make([]*cassettes.Interaction, len(f.Interactions))
 	for i, in := range f.Interactions {
 		if in == nil {
 			return nil, fmt.Errorf("interaction %d is empty", i)
@@ -130,15 +134,15 @@ func parseV3(data []byte) ([]*Interaction, error) {
 		if form == nil {
 			form = url.Values{} // go-vcr v2 writes "form: {}" for a request without one
 		}
-		out[i] = &Interaction{
-			Request: Request{
+		out[i] = &cassettes.Interaction{
+			Request: cassettes.Request{
 				Body:    in.Request.Body,
 				Form:    form,
 				Headers: in.Request.Headers,
 				URL:     in.Request.URL,
 				Method:  in.Request.Method,
 			},
-			Response: Response{
+			Response: cassettes.Response{
 				Body:     in.Response.Body,
 				Headers:  in.Response.Headers,
 				Status:   in.Response.Status,
@@ -152,7 +156,7 @@ func parseV3(data []byte) ([]*Interaction, error) {
 
 // encodeV3 writes interactions as a version 2 document, as go-vcr v4 does:
 // a document marker, then the cassette.
-func encodeV3(interactions []*Interaction) ([]byte, error) {
+func encodeV3(interactions []*cassettes.Interaction) ([]byte, error) {
 	f := v3File{Version: FormatVersionV3, Interactions: make([]*v3Interaction, len(interactions))}
 	for i, in := range interactions {
 		host := ""
