@@ -58,7 +58,7 @@ func replayClient(t *testing.T, cfg matcher.Config) *mm.Client {
 
 func demoRedactor(t *testing.T) *redact.Redactor {
 	t.Helper()
-	r, err := redact.New(redact.DemoKey, nil, nil)
+	r, err := redact.New(redact.DemoKey(), nil, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -41,7 +41,7 @@ func benchmarkReplay(b *testing.B, checks proxy.Checks) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	r, err := redact.New(redact.DemoKey, nil, nil)
+	r, err := redact.New(redact.DemoKey(), nil, nil)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -86,7 +86,7 @@ func BenchmarkRecord(b *testing.B) {
 	}))
 	defer upstream.Close()
 	u, _ := url.Parse(upstream.URL)
-	r, _ := redact.New(redact.DemoKey, nil, nil)
+	r, _ := redact.New(redact.DemoKey(), nil, nil)
 	srv, err := proxy.New(proxy.Config{
 		Mode:        proxy.Record,
 		Cassette:    filepath.Join(b.TempDir(), "bench.yaml"),
@@ -124,7 +124,7 @@ func BenchmarkRecord(b *testing.B) {
 func BenchmarkReplaySize(b *testing.B) {
 	for _, size := range []int{10, 100_000} {
 		b.Run(fmt.Sprintf("interactions=%d", size), func(b *testing.B) {
-			r, _ := redact.New(redact.DemoKey, nil, nil)
+			r, _ := redact.New(redact.DemoKey(), nil, nil)
 			ins := make([]*cassettes.Interaction, size)
 			bodies := make([][]byte, size)
 			for i := range ins {

@@ -25,7 +25,7 @@ func TestDemoCassette(t *testing.T) {
 	if *update {
 		tmp := cassettePath(t)
 		_, upstream := startFake(t)
-		_, rec := startRecorder(t, tmp, upstream, redact.DemoKey)
+		_, rec := startRecorder(t, tmp, upstream, redact.DemoKey())
 		script(ctx, client(rec.URL, clientCreds), time.Now())
 		data, err := os.ReadFile(tmp)
 		if err != nil {

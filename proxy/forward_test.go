@@ -267,7 +267,7 @@ func TestCAFilesAndPermissions(t *testing.T) {
 
 func TestForwardModeOffWithoutCA(t *testing.T) {
 	t.Parallel()
-	_, rep := startReplayer(t, "../cassettes/demo.yaml", redact.DemoKey)
+	_, rep := startReplayer(t, "../cassettes/demo.yaml", redact.DemoKey())
 	pu, _ := url.Parse(rep.URL)
 	c := &http.Client{Transport: &http.Transport{Proxy: http.ProxyURL(pu)}}
 	if _, err := c.Get("https://metering.marketplace.us-east-1.amazonaws.com/"); err == nil {
@@ -288,7 +288,7 @@ func TestForwardModeFaultInjection(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		p, err := proxy.New(proxy.Config{Mode: proxy.Replay, Cassette: "../cassettes/demo.yaml", Redactor: testRedactor(t, redact.DemoKey),
+		p, err := proxy.New(proxy.Config{Mode: proxy.Replay, Cassette: "../cassettes/demo.yaml", Redactor: testRedactor(t, redact.DemoKey()),
 			CA: ca, Transport: failingTransport{t}, Middleware: func(h http.Handler) http.Handler { return in.Wrap(h, 1) }})
 		if err != nil {
 			t.Fatal(err)

@@ -97,7 +97,7 @@ func TestKeyedTokensOfEarlierCassettes(t *testing.T) {
 		return client(url, replayCreds).ResolveCustomer(ctx, &mm.ResolveCustomerInput{RegistrationToken: aws.String(token)})
 	}
 
-	p, keyed := startReplayer(t, keyedTokensCassette, redact.DemoKey)
+	p, keyed := startReplayer(t, keyedTokensCassette, redact.DemoKey())
 	if out, err := resolve(keyed.URL); err != nil || aws.ToString(out.CustomerIdentifier) != "cust-EXAMPLE123" {
 		t.Fatalf("keyed replay of a keyed token = %v, %v; want cust-EXAMPLE123", out, err)
 	}
@@ -121,7 +121,7 @@ func TestKeyedTokensOfEarlierCassettes(t *testing.T) {
 	if err := os.WriteFile(path, data, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	red := testRedactor(t, redact.DemoKey)
+	red := testRedactor(t, redact.DemoKey())
 	if err := red.Unkey([]string{token}); err != nil {
 		t.Fatal(err)
 	}

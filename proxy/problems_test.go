@@ -98,7 +98,7 @@ func TestMissLogHoldsNoSecret(t *testing.T) {
 	for _, tt := range []struct {
 		name string
 		key  []byte
-	}{{"keyed", redact.DemoKey}, {"keyless", nil}} {
+	}{{"keyed", redact.DemoKey()}, {"keyless", nil}} {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			var log syncBuffer

@@ -96,7 +96,7 @@ func StartTestServer(cfg Config) (*TestServer, error) {
 		}
 		cfg.Interactions = demo.Interactions
 		if cfg.Redactor == nil {
-			if cfg.Redactor, err = redact.New(redact.DemoKey, nil, nil); err != nil {
+			if cfg.Redactor, err = redact.New(redact.DemoKey(), nil, nil); err != nil {
 				return nil, err
 			}
 		}

@@ -101,7 +101,7 @@ func TestGoVCRv4ReplaysConvertedCassette(t *testing.T) {
 	if err := os.WriteFile(name+".yaml", convertTo(t, readDemo(t), convert.FormatVersionV3), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	red, err := redact.New(redact.DemoKey, nil, nil)
+	red, err := redact.New(redact.DemoKey(), nil, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

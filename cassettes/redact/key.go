@@ -17,9 +17,9 @@ import (
 // directory (--ca-dir).
 const KeyFile = "redaction.key"
 
-// DemoKey keys the placeholders of the embedded demo cassette. It is
-// public, so it must never key a real recording.
-var DemoKey = []byte("metervcr demo cassette key, public")
+// DemoKey returns the key of the placeholders of the embedded demo
+// cassette. It is public, so it must never key a real recording.
+func DemoKey() []byte { return []byte("metervcr demo cassette key, public") }
 
 // ParseKey decodes a placeholder key written as hex.
 func ParseKey(s string) ([]byte, error) {

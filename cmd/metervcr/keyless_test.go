@@ -36,7 +36,7 @@ func TestKeyedTokensCassetteUpgrade(t *testing.T) {
 	if err := os.WriteFile(path, data, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	demoKey := "METERVCR_REDACTION_KEY=" + hex.EncodeToString(redact.DemoKey)
+	demoKey := "METERVCR_REDACTION_KEY=" + hex.EncodeToString(redact.DemoKey())
 	token := fakeaws.DefaultCustomers()[0].Token
 	resolve := func(p *process) (*mm.ResolveCustomerOutput, error) {
 		return sdk(p.URL).ResolveCustomer(context.Background(), &mm.ResolveCustomerInput{RegistrationToken: aws.String(token)})
@@ -63,7 +63,7 @@ func TestKeyedTokensCassetteUpgrade(t *testing.T) {
 		!strings.Contains(errOut, "METERVCR_REDACTION_KEY") {
 		t.Errorf("redact --token without the key: exit %d, stderr %q; want %d naming METERVCR_REDACTION_KEY", code, errOut, exitUsage)
 	}
-	t.Setenv("METERVCR_REDACTION_KEY", hex.EncodeToString(redact.DemoKey))
+	t.Setenv("METERVCR_REDACTION_KEY", hex.EncodeToString(redact.DemoKey()))
 	code, out, errOut := runApp(t, "redact", "--token", token, path)
 	if code != 0 || !strings.Contains(out, "interaction 5: request body RegistrationToken: redacted: keyed placeholder of a given token, now keyless") {
 		t.Fatalf("redact --token: exit %d, stdout %q, stderr %q", code, out, errOut)

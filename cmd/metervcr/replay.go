@@ -74,7 +74,7 @@ func replayCommand(stderr io.Writer, sc serveConfig) *cli.Command {
 				if err != nil {
 					return fmt.Errorf("built-in demo cassette: %w", err) // a build defect, not user input
 				}
-				cfg.Interactions, key, name = demo.Interactions, redact.DemoKey, "the built-in demo cassette"
+				cfg.Interactions, key, name = demo.Interactions, redact.DemoKey(), "the built-in demo cassette"
 			} else {
 				var err error
 				if key, err = redactionKey(c.String("ca-dir"), cfg.RecordMissing, log); err != nil {
