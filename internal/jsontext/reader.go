@@ -50,12 +50,14 @@ func (r *Reader) Skip(b byte) bool {
 // text. It gives up on escapes, control characters and bytes outside
 // ASCII.
 func (r *Reader) Str() (string, bool) {
-	start := r.pos + 1
-	for i := start; i < len(r.text); i++ {
-		switch ch := r.text[i]; {
+	s, start := r.text, uint(r.pos+1)
+	// i is unsigned so that i < len(s) proves s[i] in bounds: the loop,
+	// which reads most of a body's bytes, then holds no bounds check.
+	for i := start; i < uint(len(s)); i++ {
+		switch ch := s[i]; {
 		case ch == '"':
-			r.pos = i + 1
-			return r.text[start:i], true
+			r.pos = int(i) + 1
+			return s[start:i], true
 		case ch == '\\' || ch < 0x20 || ch >= 0x80:
 			return "", false
 		}
@@ -125,7 +127,9 @@ func (r *Reader) Literal() (string, bool) {
 // Key reads an object member's key, the colon after it and the white space
 // around the colon.
 func (r *Reader) Key() (string, bool) {
-	if r.Peek() != '"' {
+	// Not Peek: reading the byte here tells the compiler that pos is in
+	// range, which keeps Str's loop, inlined below, as short as it can be.
+	if r.pos >= len(r.text) || r.text[r.pos] != '"' {
 		return "", false
 	}
 	key, ok := r.Str()
