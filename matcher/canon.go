@@ -3,8 +3,9 @@ package matcher
 import (
 	"math"
 	"strconv"
-	"strings"
 	"sync"
+
+	"github.com/metervcr/metervcr/internal/jsontext"
 )
 
 // canon writes the canonical form of a JSON body in one pass over its
@@ -15,22 +16,17 @@ import (
 // keys. For anything else it gives up, and the caller takes the general
 // path, which also reports errors, so they come from one place.
 type canon struct {
-	m *Matcher // nil when visiting leaves (leaves, BodyField)
-	// visit, when set, receives every string and number instead of the
-	// output.
-	visit func(path []string, v string, isString bool)
+	jsontext.Reader
+	m     *Matcher
 	op    string
-	src   string
-	pos   int
 	out   []byte
 	tmp   []byte
-	// scratch is out's buffer when visiting leaves, kept for the next use.
-	scratch []byte
-	path    []string
-	hash    []uint64 // hash of op and path[:i+1], for the path cache
-	skip    int      // > 0 inside an ignored field: read, not written
-	seed    uint64   // hash of op
-	mem     []member
+	path  []string
+	hash  []uint64 // hash of op and path[:i+1], for the path cache
+	lists jsontext.Lists
+	skip  int    // > 0 inside an ignored field: read, not written
+	seed  uint64 // hash of op
+	mem   []member
 	// field, when set, names a top-level member whose value the pass
 	// reports in got (see Index.MatchChecked).
 	field string
@@ -57,13 +53,15 @@ func (m *Matcher) appendCanonical(dst []byte, op, body string) (out []byte, ok b
 // member field of the body, when field is not "".
 func (m *Matcher) appendCanonicalField(dst []byte, op, body, field string) (out []byte, f Field, ok bool) {
 	c := canonPool.Get().(*canon)
-	c.m, c.op, c.src, c.pos, c.out = m, op, body, 0, dst
+	c.Reset(body)
+	c.m, c.op, c.out = m, op, dst
 	c.path, c.hash, c.mem, c.skip = c.path[:0], c.hash[:0], c.mem[:0], 0
 	c.seed = hashSegment(hashSeed, op)
 	c.field, c.got = field, Field{}
 	ok = c.document()
 	out, f = c.out, c.got
-	c.m, c.src, c.out, c.field, c.got = nil, "", nil, "", Field{}
+	c.Reset("")
+	c.m, c.out, c.field, c.got = nil, nil, "", Field{}
 	canonPool.Put(c)
 	f.Read = ok
 	if !ok {
@@ -93,91 +91,80 @@ func leaves(body []byte, fn func(path []string, v string, isString bool)) bool {
 // visitLeaves calls fn as leaves does and returns the top-level member
 // field, when field is not "", as BodyField does.
 func visitLeaves(body []byte, field string, fn func(path []string, v string, isString bool)) Field {
-	c := canonPool.Get().(*canon)
-	c.src, c.pos, c.visit, c.out = string(body), 0, fn, c.scratch[:0]
-	c.path, c.hash, c.mem, c.skip = c.path[:0], c.hash[:0], c.mem[:0], 0
-	c.field, c.got = field, Field{}
-	ok := c.document()
-	f := c.got
-	c.src, c.visit, c.scratch, c.out, c.field, c.got = "", nil, c.out[:0], nil, "", Field{}
-	canonPool.Put(c)
+	src := string(body)
+	var r jsontext.Reader
+	r.Reset(src)
+	r.Space()
+	if r.AtEnd() {
+		return Field{Read: true} // the empty body
+	}
+	if r.Peek() != '{' {
+		return Field{}
+	}
+	var got Field
+	ok := jsontext.Leaves(src, func(path []string, v string, isString bool) bool {
+		if field != "" && len(path) == 1 && path[0] == field {
+			got = Field{Text: v, IsString: isString, Found: true}
+		}
+		fn(path, v, isString)
+		return true
+	})
 	if !ok {
 		return Field{}
 	}
-	f.Read = true
-	return f
+	got.Read = true
+	return got
 }
 
 // document reads one JSON object and nothing after it but white space. A
 // body of white space alone is the empty body.
 func (c *canon) document() bool {
-	c.space()
-	if c.pos == len(c.src) {
+	c.Space()
+	if c.AtEnd() {
 		return true
 	}
-	if c.src[c.pos] != '{' || !c.object() {
+	if !c.Skip('{') || !c.object() {
 		return false
 	}
-	c.space()
-	return c.pos == len(c.src)
+	c.Space()
+	return c.AtEnd()
 }
 
-func (c *canon) space() {
-	for c.pos < len(c.src) {
-		switch c.src[c.pos] {
-		case ' ', '\t', '\n', '\r':
-			c.pos++
-		default:
-			return
-		}
-	}
-}
-
-// value reads a value at the current path, whose pathInfo is pi (nil
-// when visiting leaves).
+// value reads a value at the current path, whose pathInfo is pi.
 func (c *canon) value(pi *pathInfo) bool {
-	if c.pos >= len(c.src) {
-		return false
-	}
-	switch ch := c.src[c.pos]; {
+	switch ch := c.Peek(); {
 	case ch == '{':
+		c.Skip(ch)
 		return c.object()
 	case ch == '[':
+		c.Skip(ch)
 		return c.array()
 	case ch == '"':
-		s, ok := c.str()
+		s, ok := c.Str()
 		return ok && c.leaf(pi, s, true)
 	case ch == '-' || ch >= '0' && ch <= '9':
-		n, ok := c.number()
+		n, ok := c.Number()
 		return ok && c.leaf(pi, n, false)
 	}
-	for _, lit := range [...]string{"true", "false", "null"} {
-		if strings.HasPrefix(c.src[c.pos:], lit) {
-			c.pos += len(lit)
-			c.out = append(c.out, lit...)
-			return true
-		}
+	lit, ok := c.Literal()
+	if ok {
+		c.out = append(c.out, lit...)
 	}
-	return false
+	return ok
 }
 
-// object reads an object at '{' and writes its members sorted by key,
-// leaving out ignored fields.
+// object reads an object after its '{' and writes its members sorted by
+// key, leaving out ignored fields.
 func (c *canon) object() bool {
-	c.pos++ // '{'
 	start, base := len(c.out), len(c.mem)
 	c.out = append(c.out, '{')
-	c.space()
-	if c.pos < len(c.src) && c.src[c.pos] == '}' {
-		c.pos++
+	c.Space()
+	if c.Skip('}') {
 		c.out = append(c.out, '}')
 		return true
 	}
-	if c.visit != nil {
-		return c.visitMembers()
-	}
 	for {
-		key, ok := c.memberKey()
+		key, ok := c.Key()
 		if !ok {
 			return false
 		}
@@ -189,7 +176,7 @@ func (c *canon) object() bool {
 		c.out = append(c.out, '"')
 		c.out = append(c.out, key...)
 		c.out = append(c.out, '"', ':')
-		ignored := pi != nil && pi.ignored
+		ignored := pi.ignored
 		if ignored {
 			c.skip++
 		}
@@ -203,7 +190,7 @@ func (c *canon) object() bool {
 			c.mem = append(c.mem, member{key: key, start: at, end: len(c.out)})
 		}
 		c.path, c.hash = c.path[:len(c.path)-1], c.hash[:len(c.hash)-1]
-		more, ok := c.after('}')
+		more, ok := c.After('}')
 		if !ok {
 			return false
 		}
@@ -237,86 +224,18 @@ func (c *canon) object() bool {
 	return true
 }
 
-// memberKey reads a member's key and the colon after it.
-func (c *canon) memberKey() (string, bool) {
-	if c.pos >= len(c.src) || c.src[c.pos] != '"' {
-		return "", false
-	}
-	key, ok := c.str()
-	if !ok {
-		return "", false
-	}
-	c.space()
-	if c.pos >= len(c.src) || c.src[c.pos] != ':' {
-		return "", false
-	}
-	c.pos++
-	c.space()
-	return key, true
-}
-
-// visitMembers reads the members of an object after its '{' when visiting
-// leaves: nothing is written, and the keys are neither hashed nor sorted.
-// A repeated key gives up, as in the canonical pass.
-func (c *canon) visitMembers() bool {
-	base := len(c.mem)
-	defer func() { c.mem = c.mem[:base] }()
-	for {
-		key, ok := c.memberKey()
-		if !ok {
-			return false
-		}
-		for _, m := range c.mem[base:] {
-			if m.key == key {
-				return false // the general path keeps the last
-			}
-		}
-		c.mem = append(c.mem, member{key: key})
-		c.path = append(c.path, key)
-		c.hash = append(c.hash, 0) // unused when visiting: array keeps it level
-		if !c.value(nil) {
-			return false
-		}
-		c.path, c.hash = c.path[:len(c.path)-1], c.hash[:len(c.hash)-1]
-		if more, ok := c.after('}'); !more {
-			return ok
-		}
-	}
-}
-
-// after reads what follows a member or an element: a comma, reported as
-// more, or the closing byte end. ok is false for anything else.
-func (c *canon) after(end byte) (more, ok bool) {
-	c.space()
-	if c.pos >= len(c.src) {
-		return false, false
-	}
-	switch c.src[c.pos] {
-	case ',':
-		c.pos++
-		c.space()
-		return true, true
-	case end:
-		c.pos++
-		return false, true
-	}
-	return false, false
-}
-
-// array reads a list at '['. Its elements' path ends in name[], as
+// array reads a list after its '['. Its elements' path ends in name[], as
 // FieldPath names them.
 func (c *canon) array() bool {
-	c.pos++ // '['
 	c.out = append(c.out, '[')
 	last := len(c.path) - 1
 	field, h := c.path[last], c.hash[last]
-	c.path[last] = listSegment(field)
+	c.path[last] = c.lists.Segment(field)
 	c.hash[last] = hashSegment(hashString(c.parentHash(last), field), "[]")
 	defer func() { c.path[last], c.hash[last] = field, h }()
 	pi := c.info()
-	c.space()
-	if c.pos < len(c.src) && c.src[c.pos] == ']' {
-		c.pos++
+	c.Space()
+	if c.Skip(']') {
 		c.out = append(c.out, ']')
 		return true
 	}
@@ -324,7 +243,7 @@ func (c *canon) array() bool {
 		if !c.value(pi) {
 			return false
 		}
-		more, ok := c.after(']')
+		more, ok := c.After(']')
 		if !more {
 			if ok {
 				c.out = append(c.out, ']')
@@ -351,87 +270,9 @@ func (c *canon) parentHash(n int) uint64 {
 	return c.hash[n-1]
 }
 
-// info returns the pathInfo of the current path, nil when visiting leaves.
+// info returns the pathInfo of the current path.
 func (c *canon) info() *pathInfo {
-	if c.m == nil {
-		return nil
-	}
 	return c.m.info(c.op, c.path, c.hash[len(c.hash)-1])
-}
-
-// listSegments holds the list segments of the API's lists, so that naming
-// them allocates nothing.
-var listSegments = map[string]string{
-	"UsageRecords": "UsageRecords[]", "UsageAllocations": "UsageAllocations[]", "Tags": "Tags[]",
-	"Results": "Results[]", "UnprocessedRecords": "UnprocessedRecords[]",
-}
-
-func listSegment(field string) string {
-	if s, ok := listSegments[field]; ok {
-		return s
-	}
-	return field + "[]"
-}
-
-// str reads a string at '"' and returns its text. It gives up on escapes,
-// control characters and anything outside ASCII, whose encoding the
-// general path may change.
-func (c *canon) str() (string, bool) {
-	start := c.pos + 1
-	for i := start; i < len(c.src); i++ {
-		switch ch := c.src[i]; {
-		case ch == '"':
-			c.pos = i + 1
-			return c.src[start:i], true
-		case ch == '\\' || ch < 0x20 || ch >= 0x80:
-			return "", false
-		}
-	}
-	return "", false
-}
-
-// number reads a number as JSON's grammar has it and returns its text.
-func (c *canon) number() (string, bool) {
-	s, i := c.src, c.pos
-	if i < len(s) && s[i] == '-' {
-		i++
-	}
-	switch {
-	case i < len(s) && s[i] == '0':
-		i++
-	case i < len(s) && s[i] >= '1' && s[i] <= '9':
-		i = digits(s, i)
-	default:
-		return "", false
-	}
-	if i < len(s) && s[i] == '.' {
-		j := digits(s, i+1)
-		if j == i+1 {
-			return "", false
-		}
-		i = j
-	}
-	if i < len(s) && (s[i] == 'e' || s[i] == 'E') {
-		i++
-		if i < len(s) && (s[i] == '+' || s[i] == '-') {
-			i++
-		}
-		j := digits(s, i)
-		if j == i {
-			return "", false
-		}
-		i = j
-	}
-	n := s[c.pos:i]
-	c.pos = i
-	return n, true
-}
-
-func digits(s string, i int) int {
-	for i < len(s) && s[i] >= '0' && s[i] <= '9' {
-		i++
-	}
-	return i
 }
 
 // leaf writes a string or number: truncated to the hour when it is a
@@ -440,10 +281,6 @@ func digits(s string, i int) int {
 func (c *canon) leaf(pi *pathInfo, v string, isString bool) bool {
 	if c.field != "" && len(c.path) == 1 && c.path[0] == c.field {
 		c.got = Field{Text: v, IsString: isString, Found: true}
-	}
-	if c.visit != nil {
-		c.visit(c.path, v, isString)
-		return true
 	}
 	if c.skip > 0 {
 		return true // an ignored field: checked as JSON, never compared

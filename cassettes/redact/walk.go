@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/metervcr/metervcr/cassettes"
+	"github.com/metervcr/metervcr/internal/jsontext"
 	"github.com/metervcr/metervcr/metering"
 )
 
@@ -322,29 +323,18 @@ func (p *policy) eachDoc(op string, doc any, where string, near bool, fn func(pl
 // whose values find finds anything, reading its text instead of decoding
 // it: most bodies hold nothing to redact, and decoding is most of the
 // cost of looking at them. It answers only for a valid document of ASCII
-// text without escapes, whose strings are then their own text; for any
-// other body it reports false, and the caller decodes it. It looks at every
-// value that DecodeJSON and eachDoc would visit, at the same place (and,
-// when an object repeats a key, at every occurrence where decoding keeps
-// the last one).
+// text without escapes and without repeated keys, whose strings are then
+// their own text and whose values are those decoding keeps; for any other
+// body it reports false, and the caller decodes it. It looks at every
+// value that DecodeJSON and eachDoc would visit, at the same place.
 func (p *policy) cleanJSON(op, body string, near bool, find func(place, string) []hit) bool {
-	i := 0
-	for i < len(body) && isJSONSpace(body[i]) {
-		i++
-	}
-	if i == len(body) || body[i] != '{' && body[i] != '[' {
+	var r jsontext.Reader
+	r.Reset(body)
+	r.Space()
+	if c := r.Peek(); c != '{' && c != '[' {
 		return false
 	}
-	for j := i; j < len(body); j++ {
-		if c := body[j]; c == '\\' || c >= 0x80 {
-			return false
-		}
-	}
-	if !json.Valid([]byte(body)) {
-		return false
-	}
-	t := jsonText{s: body, i: i, path: make([]string, 0, 8)}
-	return t.value(func(path []string, v string) bool {
+	return jsontext.Leaves(body, func(path []string, v string, _ bool) bool {
 		pl := place{name: "body", near: near}
 		if len(path) > 0 {
 			pl = p.fieldPlace(op, path, "", near)
@@ -352,96 +342,3 @@ func (p *policy) cleanJSON(op, body string, near bool, find func(place, string) 
 		return len(find(pl, v)) == 0
 	})
 }
-
-// jsonText reads valid JSON text without escapes, keeping the path of the
-// value at hand as eachDoc names it (field names, a list's elements under
-// the list's name followed by []).
-type jsonText struct {
-	s    string
-	i    int
-	path []string
-}
-
-// value reads the value at t.i and passes every string and number in it
-// to clean, with its path, until clean reports false; it reports whether
-// clean did so for none.
-func (t *jsonText) value(clean func(path []string, v string) bool) bool {
-	t.space()
-	switch c := t.s[t.i]; c {
-	case '{':
-		t.i++
-		for {
-			t.space()
-			if t.s[t.i] == '}' {
-				t.i++
-				return true
-			}
-			if t.s[t.i] == ',' {
-				t.i++
-				t.space()
-			}
-			key := t.str()
-			t.space()
-			t.i++ // the colon
-			t.path = append(t.path, key)
-			ok := t.value(clean)
-			t.path = t.path[:len(t.path)-1]
-			if !ok {
-				return false
-			}
-		}
-	case '[':
-		t.i++
-		n := len(t.path)
-		var name string
-		if n > 0 {
-			name = t.path[n-1]
-			t.path[n-1] = name + "[]"
-		}
-		ok := true
-		for ok {
-			t.space()
-			if t.s[t.i] == ']' {
-				t.i++
-				break
-			}
-			if t.s[t.i] == ',' {
-				t.i++
-			}
-			ok = t.value(clean)
-		}
-		if n > 0 {
-			t.path[n-1] = name
-		}
-		return ok
-	case '"':
-		return clean(t.path, t.str())
-	case 't', 'n':
-		t.i += len("true")
-		return true
-	case 'f':
-		t.i += len("false")
-		return true
-	}
-	start := t.i
-	for t.i < len(t.s) && strings.IndexByte("+-.0123456789Ee", t.s[t.i]) >= 0 {
-		t.i++
-	}
-	return clean(t.path, t.s[start:t.i])
-}
-
-// str reads the string at t.i and returns its text.
-func (t *jsonText) str() string {
-	end := t.i + 1 + strings.IndexByte(t.s[t.i+1:], '"')
-	v := t.s[t.i+1 : end]
-	t.i = end + 1
-	return v
-}
-
-func (t *jsonText) space() {
-	for t.i < len(t.s) && isJSONSpace(t.s[t.i]) {
-		t.i++
-	}
-}
-
-func isJSONSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' }
