@@ -158,7 +158,6 @@ func hourSet(hs []HourTotal) string {
 	return strings.Join(lines, "\n")
 }
 
-
 // fetching finds what would make a browser fetch: a URL with a scheme in
 // an attribute, or url( in a style.
 var fetching = regexp.MustCompile(`(?i)(https?:|url\()`)
