@@ -117,7 +117,7 @@ func cassetteFiles(args []string) ([]string, error) {
 			}
 		}
 		if len(out) == n {
-			return nil, usageError("folder %s holds no cassette (*.yaml or *.yml); name a cassette file, or record one: metervcr record --cassette %s", arg, filepath.Join(arg, "metering.yaml"))
+			return nil, usageError("%s is a directory, not a cassette, and holds no *.yaml or *.yml cassette; name a cassette file, or record one: metervcr record --cassette %s", arg, filepath.Join(arg, "metering.yaml"))
 		}
 	}
 	return out, nil

@@ -85,9 +85,16 @@ func TestInspectHTMLCommand(t *testing.T) {
 		})
 	}
 	empty := t.TempDir()
-	for _, args := range [][]string{{"inspect", "--format", "html", empty}, {"inspect", "--format", "pdf", demoCassette}} {
-		if code, _, errOut := runApp(t, args...); code != exitUsage || errOut == "" {
-			t.Errorf("%v: exit %d, stderr %q; want 2 with a message", args, code, errOut)
+	for _, tc := range []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"empty folder", []string{"inspect", "--format", "html", empty}, "holds no *.yaml or *.yml cassette"},
+		{"unknown format", []string{"inspect", "--format", "pdf", demoCassette}, "want table, json, csv or html"},
+	} {
+		if code, _, errOut := runApp(t, tc.args...); code != exitUsage || !strings.Contains(errOut, tc.want) {
+			t.Errorf("%s: %v: exit %d, stderr %q; want 2 and %q", tc.name, tc.args, code, errOut, tc.want)
 		}
 	}
 }
