@@ -376,3 +376,15 @@ func checkAnswers(t *testing.T, who string, calls []call, got []answer) {
 		}
 	}
 }
+
+// checkStatuses fails t unless each error answer carries the HTTP status
+// its code is answered with: 400 for the recorded errors, 404 for a miss.
+func checkStatuses(t *testing.T, who string, got []answer) {
+	t.Helper()
+	statuses := map[string]int{metering.ErrThrottling: 400, metering.ErrInvalidToken: 400, metering.ErrNoRecordedInteraction: 404}
+	for _, a := range got {
+		if a.Error != "" && a.Status != statuses[a.Error] {
+			t.Errorf("%s: %s surfaced with HTTP status %d, want %d", who, a.Error, a.Status, statuses[a.Error])
+		}
+	}
+}
