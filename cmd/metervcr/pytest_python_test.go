@@ -7,7 +7,9 @@ import (
 	"os/exec"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -55,7 +57,8 @@ def test_resolve_customer(metering):
 // TestPytestFixture runs pytest with the README's fixture on a cassette
 // the Go SDK recorded: the session passes when the tests make exactly the
 // recorded calls, and fails when a test makes an unrecorded call (even one
-// the test expects to fail) or leaves a recording unused.
+// the test expects to fail) or leaves a recording unused. However the
+// session ends, no metervcr process is left running.
 func TestPytestFixture(t *testing.T) {
 	t.Parallel()
 	customer := fakeaws.DefaultCustomers()[0]
@@ -74,12 +77,18 @@ func TestPytestFixture(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	recorded, err := os.ReadFile(cassette)
+	if err != nil {
+		t.Fatal(err)
+	}
 
 	tests := []struct {
 		name string
 		// extra is Python source between the module's two tests.
-		extra  string
-		token  string
+		extra string
+		token string
+		// env is added to the environment pytest runs in.
+		env    []string
 		wantOK bool
 		want   []string
 	}{
@@ -93,13 +102,17 @@ def test_unrecorded(metering):
     assert err.value.response["Error"]["Code"] == "NoRecordedInteraction"
 `, want: []string{"3 passed, 1 error", "metervcr replay --strict exited 1", "UsageDimension"}},
 		{name: "recording never used", token: "not-a-real-token", want: []string{"1 failed, 1 passed, 1 error", "metervcr replay --strict exited 1"}},
+		{name: "no client", token: customer.Token, env: []string{"AWS_PROFILE=missing"}, want: []string{"ProfileNotFound", "2 errors"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			dir := t.TempDir()
 			module := fmt.Sprintf(pytestModule, cassettes.DemoProduct, cassettes.DemoDimension, tt.token, tt.extra)
-			for name, text := range map[string]string{"conftest.py": string(conftest), "test_metering.py": module} {
+			// Each session its own copy of the cassette, so that its
+			// metervcr process can be told from the others'.
+			own := filepath.Join(dir, "metering.yaml")
+			for name, text := range map[string]string{"conftest.py": string(conftest), "test_metering.py": module, "metering.yaml": string(recorded)} {
 				if err := os.WriteFile(filepath.Join(dir, name), []byte(text), 0o644); err != nil {
 					t.Fatal(err)
 				}
@@ -108,7 +121,7 @@ def test_unrecorded(metering):
 			cmd.Dir = dir
 			// botocore takes an empty AWS_PROFILE for a profile's name.
 			env := slices.DeleteFunc(freshEnv(t), func(v string) bool { return v == "AWS_PROFILE=" })
-			cmd.Env = append(env, "PATH="+filepath.Dir(binary)+":/usr/bin:/bin", "METERVCR_CASSETTE="+cassette)
+			cmd.Env = slices.Concat(env, []string{"PATH=" + filepath.Dir(binary) + ":/usr/bin:/bin", "METERVCR_CASSETTE=" + own}, tt.env)
 			out, err := cmd.CombinedOutput()
 			if ok := err == nil; ok != tt.wantOK {
 				t.Errorf("pytest: %v, want success %v:\n%s", err, tt.wantOK, out)
@@ -118,6 +131,32 @@ def test_unrecorded(metering):
 					t.Errorf("pytest output lacks %q:\n%s", w, out)
 				}
 			}
+			for _, pid := range processesWith(t, own) {
+				t.Errorf("metervcr (pid %d) for %s still runs after pytest exited", pid, own)
+				syscall.Kill(pid, syscall.SIGKILL)
+			}
 		})
 	}
+}
+
+// processesWith returns the ids of the processes whose command line holds
+// arg, read from /proc.
+func processesWith(t *testing.T, arg string) []int {
+	t.Helper()
+	cmdlines, err := filepath.Glob("/proc/[0-9]*/cmdline")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var pids []int
+	for _, f := range cmdlines {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			continue // the process has exited since the glob
+		}
+		if slices.Contains(strings.Split(string(b), "\x00"), arg) {
+			pid, _ := strconv.Atoi(filepath.Base(filepath.Dir(f)))
+			pids = append(pids, pid)
+		}
+	}
+	return pids
 }
