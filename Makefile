@@ -17,13 +17,16 @@ test: fmt-check vet tools js-deps
 	$(GO) test -race -count=1 ./...
 
 ## tools: the real clients the end-to-end tests drive, from Debian's
-## packages when missing: the AWS CLI (awscli) and Node.js with npm, and
-## Chromium, which renders inspect's HTML page headless
+## packages when missing: the AWS CLI (awscli), Node.js with npm, boto3
+## with pytest for Debian's /usr/bin/python3, and Chromium, which renders
+## inspect's HTML page headless
 tools:
 	@missing=""; \
 	[ -x /usr/bin/aws ] || missing="$$missing awscli"; \
 	command -v node >/dev/null 2>&1 || missing="$$missing nodejs"; \
 	command -v npm >/dev/null 2>&1 || missing="$$missing npm"; \
+	/usr/bin/python3 -c 'import boto3' 2>/dev/null || missing="$$missing python3-boto3"; \
+	/usr/bin/python3 -c 'import pytest' 2>/dev/null || missing="$$missing python3-pytest"; \
 	command -v chromium >/dev/null 2>&1 || missing="$$missing chromium"; \
 	if [ -n "$$missing" ]; then \
 	  echo "installing$$missing (Debian packages) for the end-to-end tests"; \

@@ -24,8 +24,8 @@ import (
 	"github.com/metervcr/metervcr/proxy/fakeaws"
 )
 
-// This file drives the three clients that users test with (the Go SDK, the
-// AWS CLI and the JavaScript SDK) through one list of calls given as data,
+// This file drives the four clients that users test with (the Go SDK, the
+// AWS CLI, the JavaScript SDK and boto3) through one list of calls given as data,
 // and reduces what each client shows to one comparable form.
 
 // call is one Metering call: the operation and its input as the API's JSON
@@ -47,7 +47,7 @@ type answer struct {
 	Output string
 	// Error is the error code as the client shows it: smithy's ErrorCode in
 	// Go, the "An error occurred (Code)" of the CLI, error.name in
-	// JavaScript.
+	// JavaScript, ClientError's Error.Code in Python.
 	Error string
 	// Status is the HTTP status the client reports, 0 when it shows none
 	// (the CLI) or on success.
@@ -95,7 +95,7 @@ type client struct {
 	run  func(t *testing.T, endpoint string, calls []call) []answer
 }
 
-var clients = []client{{"go", runGo}, {"cli", runCLI}, {"js", runJS}}
+var clients = []client{{"go", runGo}, {"cli", runCLI}, {"js", runJS}, {"python", runPython}}
 
 // clientCreds is the key pair every client signs with: the proxy strips
 // the signature when recording, and replay ignores it.
@@ -234,8 +234,9 @@ func cliCall(home, endpoint string, cl call) (answer, error) {
 // npm ci there).
 const jsDir = "../../tests/js"
 
-// jsResult is one result line of tests/js/metering.mjs.
-type jsResult struct {
+// scriptResult is one result of tests/js/metering.mjs or
+// tests/python/metering.py, which print the same shape.
+type scriptResult struct {
 	Op     string          `json:"op"`
 	Output json.RawMessage `json:"output"`
 	Error  *struct {
@@ -256,10 +257,18 @@ func runJSWith(t *testing.T, args, env []string, calls []call) []answer {
 	if _, err := os.Stat(filepath.Join(jsDir, "node_modules", "@aws-sdk", "client-marketplace-metering")); err != nil {
 		t.Fatalf("the JavaScript SDK is not installed (%v); run: npm ci --prefix tests/js (make test does)", err)
 	}
-	home := t.TempDir()
 	cmd := exec.Command("node", append([]string{filepath.Join(jsDir, "metering.mjs")}, args...)...)
+	return runScript(t, "JavaScript SDK", cmd, append([]string{"PATH=" + os.Getenv("PATH")}, env...), calls)
+}
+
+// runScript runs cmd, a client script, in a clean environment with the
+// client key pair, us-east-1 and env, gives it the calls on stdin, and
+// reads its results.
+func runScript(t *testing.T, who string, cmd *exec.Cmd, env []string, calls []call) []answer {
+	t.Helper()
+	home := t.TempDir()
 	cmd.Env = append([]string{
-		"HOME=" + home, "PATH=" + os.Getenv("PATH"), "AWS_REGION=us-east-1",
+		"HOME=" + home, "AWS_REGION=us-east-1",
 		"AWS_ACCESS_KEY_ID=" + clientCreds.AccessKeyID, "AWS_SECRET_ACCESS_KEY=" + clientCreds.SecretAccessKey,
 		"AWS_CONFIG_FILE=" + filepath.Join(home, "none"), "AWS_SHARED_CREDENTIALS_FILE=" + filepath.Join(home, "none"),
 		"AWS_EC2_METADATA_DISABLED=true",
@@ -268,11 +277,11 @@ func runJSWith(t *testing.T, args, env []string, calls []call) []answer {
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	if err := cmd.Run(); err != nil {
-		t.Fatalf("node metering.mjs: %v\n%s", err, stderr.String())
+		t.Fatalf("%s: %v\n%s", cmd, err, stderr.String())
 	}
-	var results []jsResult
+	var results []scriptResult
 	if err := json.Unmarshal(stdout.Bytes(), &results); err != nil || len(results) != len(calls) {
-		t.Fatalf("node metering.mjs printed %q (%v), want %d results; stderr:\n%s", stdout.String(), err, len(calls), stderr.String())
+		t.Fatalf("%s printed %q (%v), want %d results; stderr:\n%s", cmd, stdout.String(), err, len(calls), stderr.String())
 	}
 	out := make([]answer, len(results))
 	for i, r := range results {
@@ -283,7 +292,7 @@ func runJSWith(t *testing.T, args, env []string, calls []call) []answer {
 		}
 		var err error
 		if out[i].Output, err = canonicalOutput(r.Output); err != nil {
-			t.Fatalf("JavaScript SDK %s: %v", r.Op, err)
+			t.Fatalf("%s %s: %v", who, r.Op, err)
 		}
 	}
 	return out
@@ -364,6 +373,18 @@ func checkAnswers(t *testing.T, who string, calls []call, got []answer) {
 	for i, cl := range calls {
 		if got[i].Op != cl.Op || got[i].Error != cl.WantError {
 			t.Errorf("%s, call %d: %v; want %s with error %q", who, i, got[i], cl.Op, cl.WantError)
+		}
+	}
+}
+
+// checkStatuses fails t unless each error answer carries the HTTP status
+// its code is answered with: 400 for the recorded errors, 404 for a miss.
+func checkStatuses(t *testing.T, who string, got []answer) {
+	t.Helper()
+	statuses := map[string]int{metering.ErrThrottling: 400, metering.ErrInvalidToken: 400, metering.ErrNoRecordedInteraction: 404}
+	for _, a := range got {
+		if a.Error != "" && a.Status != statuses[a.Error] {
+			t.Errorf("%s: %s surfaced with HTTP status %d, want %d", who, a.Error, a.Status, statuses[a.Error])
 		}
 	}
 }

@@ -7,7 +7,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/metervcr/metervcr/metering"
 	"github.com/metervcr/metervcr/proxy/fakeaws"
 )
 
@@ -42,10 +41,5 @@ func TestJSSDKRecordAndReplay(t *testing.T) {
 			t.Errorf("replayed call %d:\n got %v\nwant %v", i, replayed[i], want[i])
 		}
 	}
-	statuses := map[string]int{metering.ErrThrottling: 400, metering.ErrInvalidToken: 400, metering.ErrNoRecordedInteraction: 404}
-	for _, a := range replayed {
-		if a.Error != "" && a.Status != statuses[a.Error] {
-			t.Errorf("%s surfaced with $metadata.httpStatusCode %d, want %d", a.Error, a.Status, statuses[a.Error])
-		}
-	}
+	checkStatuses(t, "JavaScript SDK replay ($metadata.httpStatusCode)", replayed)
 }
