@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"fmt"
 	"io"
 	"net/http"
@@ -16,7 +17,7 @@ func replayCommand(stderr io.Writer, sc serveConfig) *cli.Command {
 	return &cli.Command{
 		Name:      "replay",
 		Usage:     "answer calls from a cassette, offline: no credentials, no network",
-		UsageText: "metervcr replay [--listen ADDR] [--strict] [--record-missing [--upstream URL]] [[--cassette] testdata/metering.yaml]",
+		UsageText: "metervcr replay [--listen ADDR] [--strict] [--junit FILE] [--record-missing [--upstream URL]] [[--cassette] testdata/metering.yaml]",
 		Description: "Requests match a recording when method, path, X-Amz-Target and the JSON body agree,\n" +
 			"ignoring signatures, dates, SDK headers, MeterUsage ClientToken, usage timestamps and\n" +
 			"RegisterUsage Nonce. Several matching recordings are served in order; the last repeats.\n" +
@@ -30,6 +31,8 @@ func replayCommand(stderr io.Writer, sc serveConfig) *cli.Command {
 			logFormatFlag(), logLevelFlag(),
 			&cli.BoolFlag{Name: "strict", EnvVars: []string{"METERVCR_STRICT"},
 				Usage: "exit 1 at shutdown when any request missed or was refused by the AWS checks, or any recording was never used, so stale cassettes fail CI"},
+			&cli.StringFlag{Name: "junit", EnvVars: []string{"METERVCR_JUNIT"},
+				Usage: "at shutdown, write the summary to `FILE` as a JUnit XML report (replaced atomically): a failing test case per miss, refusal or unused recording, for CI dashboards"},
 			&cli.BoolFlag{Name: "record-missing", EnvVars: []string{"METERVCR_RECORD_MISSING"},
 				Usage: "forward requests that match no recording to AWS (re-signed, as record does) and append them to the cassette"},
 			&cli.StringFlag{Name: "upstream", EnvVars: []string{"METERVCR_UPSTREAM"},
@@ -120,6 +123,11 @@ func replayCommand(stderr io.Writer, sc serveConfig) *cli.Command {
 				return err
 			}
 			printSummary(stderr, srv)
+			if file := c.String("junit"); file != "" {
+				if jerr := writeJUnit(file, srv.Summary(), "metervcr replay "+name); jerr != nil {
+					return jerr
+				}
+			}
 			if err == nil && c.Bool("strict") {
 				if sum := srv.Summary(); len(sum.Misses) > 0 || len(sum.Refused) > 0 || len(sum.Unused) > 0 {
 					return cli.Exit("--strict: the cassette and the calls made disagree (see the summary above); re-record it or fix the calls", exitCheck)
@@ -128,4 +136,18 @@ func replayCommand(stderr io.Writer, sc serveConfig) *cli.Command {
 			return err
 		},
 	}
+}
+
+// writeJUnit writes sum to file as a JUnit XML report of the suite named
+// suite, replacing the file atomically so that a CI step never reads half
+// of it.
+func writeJUnit(file string, sum proxy.Summary, suite string) error {
+	var b bytes.Buffer
+	if err := sum.WriteJUnit(&b, suite); err != nil {
+		return err // a bytes.Buffer does not fail: the report itself could not be encoded
+	}
+	if err := cassettes.WriteFileAtomic(file, b.Bytes(), 0o644); err != nil {
+		return usageError("cannot write the JUnit report %s: %v; pick a writable path with --junit", file, err)
+	}
+	return nil
 }
