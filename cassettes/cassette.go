@@ -217,5 +217,3 @@ func encodeInteraction(in *Interaction) ([]byte, error) {
 	}
 	return item, nil
 }
-
-func isNotFound(err error) bool { return errors.Is(err, ErrNotFound) }

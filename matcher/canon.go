@@ -79,17 +79,12 @@ func BodyField(body []byte, name string) Field {
 	return visitLeaves(body, name, func([]string, string, bool) {})
 }
 
-// leaves calls fn with the path (as FieldPath names it) and the text of
-// every string and number of the JSON object body, in document order,
-// without decoding it into maps. It reports false, perhaps after some
-// calls, when body is not an object or holds what the one-pass reader
+// visitLeaves calls fn with the path (as FieldPath names it) and the text
+// of every string and number of the JSON object body, in document order,
+// without decoding it into maps, and returns the top-level member field,
+// when field is not "", as BodyField does. Read is false, perhaps after
+// some calls, when body is not an object or holds what the one-pass reader
 // leaves to a full decoder (escapes, text outside ASCII, repeated keys).
-func leaves(body []byte, fn func(path []string, v string, isString bool)) bool {
-	return visitLeaves(body, "", fn).Read
-}
-
-// visitLeaves calls fn as leaves does and returns the top-level member
-// field, when field is not "", as BodyField does.
 func visitLeaves(body []byte, field string, fn func(path []string, v string, isString bool)) Field {
 	src := string(body)
 	var r jsontext.Reader

@@ -13,6 +13,12 @@ import (
 // canonMatchers are the configurations the one-pass canonicaliser is
 // checked under: defaults with redaction, timestamps to the hour, extra
 // ignored fields, and no redaction at all.
+// leaves is visitLeaves without a field: whether the one-pass reader read
+// body, calling fn with each leaf.
+func leaves(body []byte, fn func(path []string, v string, isString bool)) bool {
+	return visitLeaves(body, "", fn).Read
+}
+
 func canonMatchers(t testing.TB) []*Matcher {
 	t.Helper()
 	r, err := redact.New([]byte("canonical test key 0123"), nil, nil)
